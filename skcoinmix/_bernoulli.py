@@ -1,0 +1,679 @@
+"""Mixtures of multivariate Bernoulli distributions, and of binomials (tied features).
+
+The mathematics lives in small pure functions below; the estimator only wires
+them into the EM engine of :mod:`skcoinmix._em`.
+
+Shapes: ``n`` samples, ``d`` features, ``K`` components. ``means`` is
+``(K, d)``, or ``(K, 1)`` for tied features, where every feature of a
+component shares one probability.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import warnings
+from dataclasses import dataclass
+from numbers import Real
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import betaln
+from sklearn.cluster import KMeans, kmeans_plusplus
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._em import BaseMixtureEM, log_normalize
+from ._validation import binarize_data, check_means_init, check_weights_init
+
+__all__ = ["BernoulliMixtureEM"]
+
+#: Probabilities are kept in [MEAN_BOUND, 1 - MEAN_BOUND], so that no log(0),
+#: 0 * inf or NaN can occur whatever the data.
+MEAN_BOUND = 1e-10
+
+#: The "kmeans" initialisation runs k-means on at most this many rows, drawn at
+#: random, so that its cost stays within a few EM iterations on large data.
+KMEANS_INIT_MAX_SAMPLES = 10_000
+
+#: Starting probabilities are smoothed as (ones + 1/2) / (trials + 1)
+#: (the Krichevsky-Trofimov estimate), so that a start at a single row is
+#: never at exactly 0 or 1.
+INIT_SMOOTHING = 0.5
+
+
+# --------------------------------------------------------------------- data
+@dataclass(frozen=True)
+class BinaryData:
+    """Binarised data, one row per sample.
+
+    Attributes
+    ----------
+    X : {ndarray, sparse matrix} of shape (n, d), float64, values 0 and 1
+    """
+
+    X: object
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+    def take(self, rows):
+        """The same data restricted to ``rows`` (an index array)."""
+        X = self.X.tocsr() if sp.issparse(self.X) else self.X
+        return BinaryData(X[rows])
+
+    def clustering_features(self):
+        """What k-means clusters when it initialises the mixture: the rows."""
+        return self.X
+
+
+@dataclass(frozen=True)
+class CountData:
+    """Data reduced for tied features: per-row counts of ones and of trials.
+
+    Attributes
+    ----------
+    ones : ndarray of shape (n,), float64
+        Number of ones (heads) in each row.
+    trials : ndarray of shape (n,), float64
+        Number of observed entries (tosses) in each row.
+    """
+
+    ones: np.ndarray
+    trials: np.ndarray
+
+    @property
+    def n_samples(self):
+        return self.ones.shape[0]
+
+    def take(self, rows):
+        """The same data restricted to ``rows`` (an index array)."""
+        return CountData(self.ones[rows], self.trials[rows])
+
+    def clustering_features(self):
+        """What k-means clusters: each row's proportion of ones, shape (n, 1)."""
+        return (self.ones / np.maximum(self.trials, 1.0))[:, np.newaxis]
+
+
+# ------------------------------------------------------------- pure kernels
+def clip_means(means):
+    """Clip probabilities into [MEAN_BOUND, 1 - MEAN_BOUND].
+
+    Parameters
+    ----------
+    means : ndarray of shape (K, d) or (K, 1)
+
+    Returns
+    -------
+    means : ndarray of the same shape, float64
+    """
+    return np.clip(means, MEAN_BOUND, 1.0 - MEAN_BOUND)
+
+
+def bernoulli_log_prob(X, means):
+    """Log-likelihood of each row under each component, in log space.
+
+    ``log p(x_i | k) = x_i . (log t_k - log(1 - t_k)) + sum_j log(1 - t_kj)``:
+    one matrix product, for dense and sparse ``X`` alike.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n, d)
+        Values 0 and 1.
+
+    means : ndarray of shape (K, d)
+        Probabilities strictly inside (0, 1).
+
+    Returns
+    -------
+    log_prob : ndarray of shape (n, K)
+    """
+    log_means = np.log(means)
+    log_one_minus = np.log1p(-means)
+    log_odds = log_means - log_one_minus
+    log_prob = safe_sparse_dot(X, log_odds.T, dense_output=True)
+    log_prob += log_one_minus.sum(axis=1)
+    return np.asarray(log_prob)
+
+
+def binomial_log_prob(ones, trials, theta):
+    """Log-likelihood of each row's run of tosses under each coin (tied features).
+
+    ``log p(x_i | k) = s_i log t_k + (m_i - s_i) log(1 - t_k)``, with ``s_i``
+    ones in ``m_i`` trials (no binomial coefficient: the tosses are a sequence).
+
+    Parameters
+    ----------
+    ones, trials : ndarray of shape (n,)
+
+    theta : ndarray of shape (K,)
+        Probabilities strictly inside (0, 1).
+
+    Returns
+    -------
+    log_prob : ndarray of shape (n, K)
+    """
+    return np.outer(ones, np.log(theta)) + np.outer(trials - ones, np.log1p(-theta))
+
+
+def bernoulli_sufficient_stats(X, weighted_resp):
+    """Expected counts of the M-step.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n, d)
+
+    weighted_resp : ndarray of shape (n, K)
+        Responsibilities multiplied by the sample weights.
+
+    Returns
+    -------
+    stats : dict
+        ``"resp_sum"`` (K,): the weighted responsibility mass of each
+        component; ``"ones"`` (K, d): its expected count of ones per feature;
+        ``"trials"`` (K, 1): its expected number of trials per feature
+        (equal to ``resp_sum`` when every entry is observed).
+    """
+    resp_sum = weighted_resp.sum(axis=0)
+    ones = np.asarray(safe_sparse_dot(X.T, weighted_resp, dense_output=True)).T
+    return {"resp_sum": resp_sum, "ones": ones, "trials": resp_sum[:, np.newaxis]}
+
+
+def binomial_sufficient_stats(ones, trials, weighted_resp):
+    """Expected counts of the M-step with tied features.
+
+    Parameters
+    ----------
+    ones, trials : ndarray of shape (n,)
+
+    weighted_resp : ndarray of shape (n, K)
+
+    Returns
+    -------
+    stats : dict
+        ``"resp_sum"`` (K,); ``"ones"`` (K, 1): expected number of ones of
+        each coin; ``"trials"`` (K, 1): its expected number of tosses.
+    """
+    return {
+        "resp_sum": weighted_resp.sum(axis=0),
+        "ones": (ones @ weighted_resp)[:, np.newaxis],
+        "trials": (trials @ weighted_resp)[:, np.newaxis],
+    }
+
+
+def map_means(ones, trials, alpha, previous):
+    """M-step for the probabilities: the MAP estimate under a Beta(a+1, a+1) prior.
+
+    ``t = (ones + alpha) / (trials + 2 alpha)``, then clipped with
+    :func:`clip_means`; ``alpha = 0`` is maximum likelihood. A component
+    whose expected trials are exactly 0 (an emptied component with
+    ``alpha = 0``) keeps its previous probabilities: every value maximises its
+    (empty) likelihood, and keeping it avoids 0 / 0.
+
+    Parameters
+    ----------
+    ones : ndarray of shape (K, d) or (K, 1)
+    trials : ndarray broadcastable to ``ones``
+    alpha : float
+    previous : ndarray of the shape of ``ones``
+
+    Returns
+    -------
+    means : ndarray of the shape of ``ones``
+    """
+    numerator = ones + alpha
+    denominator = np.broadcast_to(trials + 2.0 * alpha, numerator.shape)
+    empty = denominator <= 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = numerator / denominator
+    means = np.where(empty, previous, means)
+    return clip_means(means)
+
+
+def mle_weights(resp_sum):
+    """M-step for the mixing weights: ``w_k = N_k / N``.
+
+    Parameters
+    ----------
+    resp_sum : ndarray of shape (K,)
+
+    Returns
+    -------
+    weights : ndarray of shape (K,)
+    """
+    return resp_sum / resp_sum.sum()
+
+
+def beta_log_prior(means, alpha):
+    """Log density of the Beta(alpha + 1, alpha + 1) prior of every probability.
+
+    Parameters
+    ----------
+    means : ndarray of shape (K, d) or (K, 1)
+        The free probabilities (one per component when tied).
+
+    alpha : float
+        0 gives the flat prior, whose log density is 0.
+
+    Returns
+    -------
+    log_prior : float
+    """
+    if alpha == 0:
+        return 0.0
+    log_kernel = alpha * (np.log(means) + np.log1p(-means))
+    return float(log_kernel.sum() - means.size * betaln(alpha + 1.0, alpha + 1.0))
+
+
+def smoothed_means(ones, trials):
+    """Starting probabilities from (possibly hard) counts, never at 0 or 1.
+
+    ``(ones + 1/2) / (trials + 1)``, see :data:`INIT_SMOOTHING`.
+
+    Parameters
+    ----------
+    ones : ndarray of shape (K, d) or (K, 1)
+    trials : ndarray broadcastable to ``ones``
+
+    Returns
+    -------
+    means : ndarray of the shape of ``ones``
+    """
+    return clip_means((ones + INIT_SMOOTHING) / (trials + 2.0 * INIT_SMOOTHING))
+
+
+def safe_log(weights):
+    """``log(weights)`` with ``log(0) = -inf`` and no warning."""
+    with np.errstate(divide="ignore"):
+        return np.log(weights)
+
+
+# ---------------------------------------------------------------- estimator
+class BernoulliMixtureEM(BaseMixtureEM):
+    """Mixture of multivariate Bernoulli distributions fitted by EM.
+
+    The model is ``p(x) = sum_k w_k prod_j t_kj^x_j (1 - t_kj)^(1 - x_j)``
+    for binary vectors ``x``: each component ``k`` is a vector of coin
+    probabilities ``t_k`` (``means_``) and is picked with probability
+    ``w_k`` (``weights_``). With ``tie_features=True`` all features of a
+    component share one probability, i.e. each row is a run of tosses of one
+    coin: a mixture of binomials. The E-step is computed in log space, so it
+    stays finite for any number of features.
+
+    The parameters, fitted attributes and methods follow
+    :class:`sklearn.mixture.GaussianMixture`.
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        The number of mixture components.
+
+    tol : float, default=1e-3
+        Convergence threshold: EM stops when the lower bound (the mean
+        log-likelihood per sample, plus the log prior when ``alpha > 0``)
+        changes by less than ``tol``.
+
+    max_iter : int, default=100
+        The number of EM updates (E-step then M-step) at most.
+
+    n_init : int, default=1
+        The number of initialisations; the best result is kept.
+
+    init_params : {"kmeans", "k-means++", "random", "random_from_data"}, \
+            default="kmeans"
+        How the probabilities are initialised when ``means_init`` is None:
+
+        - "kmeans": k-means (one run) on at most 10,000 rows drawn at
+          random (all rows when there are fewer); each cluster's mean starts a
+          component, its share of the weight starts the mixing weight;
+        - "k-means++": ``n_components`` rows chosen by the k-means++ seeding;
+        - "random": random responsibilities for every row, then an M-step;
+        - "random_from_data": ``n_components`` distinct rows chosen at random.
+
+        Starts are smoothed as ``(ones + 1/2) / (trials + 1)``, so a start at
+        a single row lies at 0.25 or 0.75, never at 0 or 1.
+
+    alpha : float, default=0.0
+        Additive (Laplace/Lidstone) smoothing, as in
+        :class:`~sklearn.naive_bayes.BernoulliNB`: the M-step gives
+        ``t_kj = (sum_i r_ik x_ij + alpha) / (sum_i r_ik + 2 alpha)``, the
+        maximum a posteriori estimate under a Beta(alpha + 1, alpha + 1)
+        prior. The mixing weights are not smoothed. ``alpha=0`` is maximum
+        likelihood.
+
+    binarize : float or None, default=0.0
+        Threshold for binarising the data: values strictly greater become 1,
+        the others 0. ``None`` means ``X`` must hold only 0 and 1 (anything
+        else is a ``ValueError``).
+
+    tie_features : bool, default=False
+        If True, all features of a component share one probability: each row
+        is a run of tosses of one coin (a mixture of binomials).
+
+    fit_weights : bool, default=True
+        If False, the mixing weights stay at ``weights_init`` (uniform if
+        None), as in the coin example where each coin is picked with
+        probability 1/2.
+
+    weights_init : array-like of shape (n_components,), default=None
+        Initial mixing weights (fixed ones when ``fit_weights=False``). If
+        None, they come from the initialisation (uniform with ``means_init``).
+
+    means_init : array-like of shape (n_components, n_features), default=None
+        Initial probabilities; EM starts exactly there (after clipping to
+        ``[1e-10, 1 - 1e-10]``). With ``tie_features=True`` the shape
+        ``(n_components, 1)`` is accepted too.
+
+    random_state : int, RandomState instance or None, default=None
+        Controls the initialisations (a seed for each of the ``n_init`` runs
+        is drawn from it up front) and :meth:`sample`.
+
+    warm_start : bool, default=False
+        If True, a further ``fit`` starts from the fitted parameters (and
+        ``n_init`` is ignored).
+
+    verbose : int, default=0
+        0: silent; 1: print each initialisation and iteration; 2: also
+        timings and the change of the lower bound.
+
+    verbose_interval : int, default=10
+        The number of iterations between two printed messages.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+        The mixing weights.
+
+    means_ : ndarray of shape (n_components, n_features)
+        The probability of a 1 for each component and feature (constant
+        along each row when ``tie_features=True``). Always inside
+        ``[1e-10, 1 - 1e-10]``.
+
+    converged_ : bool
+        True when the best run converged.
+
+    n_iter_ : int
+        The number of EM updates of the best run.
+
+    lower_bound_ : float
+        The lower bound of the best run at its last iteration, as a
+        (weighted) mean per sample.
+
+    lower_bounds_ : list of float
+        The lower bound at each iteration of the best run, each evaluated at
+        the parameters before that iteration's M-step.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`, when ``X`` has feature
+        names that are all strings.
+
+    See Also
+    --------
+    sklearn.mixture.GaussianMixture : The Gaussian counterpart.
+    sklearn.naive_bayes.BernoulliNB : The supervised counterpart.
+
+    Notes
+    -----
+    An emptied component (no responsibility mass at all, which only happens
+    when its posterior underflows for every row) gets a mixing weight of 0 and
+    keeps its probabilities; it then never produces NaN and stays empty.
+
+    References
+    ----------
+    C. B. Do and S. Batzoglou, "What is the expectation maximization
+    algorithm?", Nature Biotechnology 26, 897-899 (2008).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcoinmix import BernoulliMixtureEM
+    >>> X = np.array([[1, 1, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1],
+    ...               [0, 0, 0, 1], [0, 0, 1, 1], [0, 0, 0, 0]])
+    >>> est = BernoulliMixtureEM(n_components=2, random_state=0).fit(X)
+    >>> est.predict(X[:1]) != est.predict(X[3:4])
+    array([ True])
+    >>> est.predict_proba(X).sum(axis=1)
+    array([1., 1., 1., 1., 1., 1.])
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMixtureEM._parameter_constraints,
+        "init_params": [
+            StrOptions({"kmeans", "k-means++", "random", "random_from_data"})
+        ],
+        "alpha": [Interval(Real, 0.0, None, closed="left")],
+        "binarize": [Interval(Real, None, None, closed="neither"), None],
+        "tie_features": ["boolean"],
+        "fit_weights": ["boolean"],
+        "weights_init": ["array-like", None],
+        "means_init": ["array-like", None],
+    }
+
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        tol=1e-3,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        alpha=0.0,
+        binarize=0.0,
+        tie_features=False,
+        fit_weights=True,
+        weights_init=None,
+        means_init=None,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        verbose_interval=10,
+    ):
+        super().__init__(
+            n_components=n_components,
+            tol=tol,
+            max_iter=max_iter,
+            n_init=n_init,
+            random_state=random_state,
+            warm_start=warm_start,
+            verbose=verbose,
+            verbose_interval=verbose_interval,
+        )
+        self.init_params = init_params
+        self.alpha = alpha
+        self.binarize = binarize
+        self.tie_features = tie_features
+        self.fit_weights = fit_weights
+        self.weights_init = weights_init
+        self.means_init = means_init
+
+    # ----------------------------------------------------------------- hooks
+    def _prepare_data(self, X, *, reset):
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            accept_sparse=("csr", "csc"),
+            dtype="numeric",
+            ensure_min_samples=1,
+        )
+        X = binarize_data(X, self.binarize)
+        if not self.tie_features:
+            return BinaryData(X)
+        ones = np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
+        trials = np.full(X.shape[0], float(X.shape[1]))
+        return CountData(ones, trials)
+
+    def _check_initial_parameters(self, data):
+        if self.weights_init is not None:
+            check_weights_init(self.weights_init, self.n_components)
+        if self.means_init is not None:
+            check_means_init(
+                self.means_init,
+                self.n_components,
+                self.n_features_in_,
+                self.tie_features,
+            )
+
+    def _initialize(self, data, sample_weight, random_state):
+        K = self.n_components
+        if self.means_init is not None:
+            means = clip_means(
+                check_means_init(
+                    self.means_init, K, self.n_features_in_, self.tie_features
+                )
+            )
+            if self.weights_init is not None:
+                weights = check_weights_init(self.weights_init, K)
+            else:
+                weights = np.full(K, 1.0 / K)
+            return {"weights": weights, "means": means}
+
+        rows, resp = self._initial_responsibilities(data, sample_weight, random_state)
+        # Weights rescaled to mean 1, so that the smoothing is in units of rows.
+        row_weight = sample_weight[rows] / sample_weight.mean()
+        stats = self._sufficient_stats(data.take(rows), resp * row_weight[:, None])
+        means = smoothed_means(stats["ones"], stats["trials"])
+        if self.weights_init is not None:
+            weights = check_weights_init(self.weights_init, K)
+        elif self.fit_weights:
+            weights = mle_weights(stats["resp_sum"])
+        else:
+            weights = np.full(K, 1.0 / K)
+        return {"weights": weights, "means": means}
+
+    def _initial_responsibilities(self, data, sample_weight, random_state):
+        """Rows and their starting responsibilities of shape (n_rows, K)."""
+        K = self.n_components
+        candidates = np.flatnonzero(sample_weight > 0)
+        if candidates.size < K:
+            raise ValueError(
+                f"Only {candidates.size} rows have a positive sample_weight, but "
+                f"n_components={K} needs at least {K} of them to initialise."
+            )
+        if self.init_params == "random":
+            rows = np.arange(data.n_samples)
+            resp = random_state.uniform(size=(data.n_samples, K))
+            return rows, resp / resp.sum(axis=1, keepdims=True)
+        if self.init_params == "random_from_data":
+            rows = random_state.choice(candidates, size=K, replace=False)
+            return rows, np.eye(K)
+        if candidates.size > KMEANS_INIT_MAX_SAMPLES:
+            candidates = np.sort(
+                random_state.choice(
+                    candidates, size=KMEANS_INIT_MAX_SAMPLES, replace=False
+                )
+            )
+        features = data.take(candidates).clustering_features()
+        weights = sample_weight[candidates]
+        if self.init_params == "k-means++":
+            _, indices = kmeans_plusplus(
+                features, K, sample_weight=weights, random_state=random_state
+            )
+            return candidates[indices], np.eye(K)
+        with warnings.catch_warnings():
+            # Fewer distinct rows than components is fine for a start: the
+            # duplicate clusters become identical components.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            labels = (
+                KMeans(n_clusters=K, n_init=1, random_state=random_state)
+                .fit(features, sample_weight=weights)
+                .labels_
+            )
+        return candidates, np.eye(K)[labels]
+
+    def _sufficient_stats(self, data, weighted_resp):
+        if isinstance(data, CountData):
+            return binomial_sufficient_stats(data.ones, data.trials, weighted_resp)
+        return bernoulli_sufficient_stats(data.X, weighted_resp)
+
+    def _log_prob(self, data, means):
+        if isinstance(data, CountData):
+            return binomial_log_prob(data.ones, data.trials, means[:, 0])
+        return bernoulli_log_prob(data.X, means)
+
+    def _weighted_log_prob(self, data, params):
+        log_prob = self._log_prob(data, params["means"])
+        log_prob += safe_log(params["weights"])
+        return log_prob
+
+    def _e_step(self, data, sample_weight, params):
+        log_resp = self._weighted_log_prob(data, params)
+        log_prob_norm = log_normalize(log_resp)
+        weighted_resp = np.exp(log_resp, out=log_resp)
+        weighted_resp *= sample_weight[:, np.newaxis]
+        stats = self._sufficient_stats(data, weighted_resp)
+        return float(sample_weight @ log_prob_norm), stats
+
+    def _m_step(self, stats, params):
+        means = map_means(stats["ones"], stats["trials"], self.alpha, params["means"])
+        if self.fit_weights:
+            weights = mle_weights(stats["resp_sum"])
+        else:
+            weights = params["weights"]
+        return {"weights": weights, "means": means}
+
+    def _log_prior(self, params):
+        return beta_log_prior(params["means"], self.alpha)
+
+    def _params_from_attributes(self):
+        means = self.means_[:, :1] if self.tie_features else self.means_
+        return {"weights": self.weights_, "means": means}
+
+    def _set_fitted_params(self, params):
+        self.weights_ = params["weights"].copy()
+        self.means_ = np.broadcast_to(
+            params["means"], (self.n_components, self.n_features_in_)
+        ).copy()
+
+    def _n_parameters(self):
+        n_means = self.n_components * (1 if self.tie_features else self.n_features_in_)
+        n_weights = self.n_components - 1 if self.fit_weights else 0
+        return n_means + n_weights
+
+    # ---------------------------------------------------------------- public
+    def sample(self, n_samples=1):
+        """Generate random samples from the fitted mixture.
+
+        Uses ``random_state`` as :meth:`sklearn.mixture.GaussianMixture.sample`
+        does.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to generate.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Randomly generated 0/1 samples, as float64, sorted by component.
+
+        y : ndarray of shape (n_samples,)
+            Component labels.
+        """
+        check_is_fitted(self)
+        if (
+            not isinstance(n_samples, int | np.integer)
+            or isinstance(n_samples, bool)
+            or n_samples < 1
+        ):
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples!r}. The sampling "
+                "requires an integer of at least 1."
+            )
+        rng = check_random_state(self.random_state)
+        counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
+        X = np.vstack(
+            [
+                (rng.uniform(size=(count, self.n_features_in_)) < means).astype(
+                    np.float64
+                )
+                for means, count in zip(self.means_, counts, strict=True)
+            ]
+        )
+        y = np.repeat(np.arange(self.n_components), counts)
+        return X, y

@@ -1,0 +1,500 @@
+"""The distribution-agnostic EM engine shared by every mixture in skcoinmix.
+
+The engine knows nothing of Bernoulli or binomial distributions. A concrete
+mixture fills in a handful of hooks that work on explicit parameter
+dictionaries (never on ``self``'s fitted attributes), so a fit is a pure
+computation whose result is written to the estimator in one step at the end:
+
+``_prepare_data(X, reset)``
+    validate ``X`` and turn it into whatever the kernels consume.
+``_check_initial_parameters(data)``
+    check user-supplied initial arrays against the data.
+``_initialize(data, sample_weight, random_state)`` -> params
+``_e_step(data, sample_weight, params)`` -> (log_likelihood_sum, stats)
+    the weighted log-likelihood at ``params`` and the additive sufficient
+    statistics of the E-step (sums over rows, hmmlearn-style).
+``_m_step(stats, params)`` -> params
+``_log_prior(params)`` -> float
+``_weighted_log_prob(data, params)`` -> (n_samples, n_components)
+``_params_from_attributes()`` / ``_set_fitted_params(params)``
+``_n_parameters()``
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+from time import time
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    DensityMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+
+from ._validation import check_sample_weight
+
+__all__ = ["BaseMixtureEM", "log_normalize"]
+
+
+def log_normalize(weighted_log_prob):
+    """Normalise joint log-probabilities into log-responsibilities, in place.
+
+    Parameters
+    ----------
+    weighted_log_prob : ndarray of shape (n_samples, n_components)
+        ``log p(x_i | k) + log w_k``. Overwritten with the log-responsibilities
+        ``log p(k | x_i)``. Entries may be ``-inf`` (a component of weight 0)
+        as long as every row has one finite entry.
+
+    Returns
+    -------
+    log_prob_norm : ndarray of shape (n_samples,)
+        ``log p(x_i)``, the log-sum-exp of each row.
+    """
+    row_max = weighted_log_prob.max(axis=1)
+    weighted_log_prob -= row_max[:, np.newaxis]
+    with np.errstate(under="ignore"):
+        sum_exp = np.exp(weighted_log_prob).sum(axis=1)
+    log_sum_exp = np.log(sum_exp)
+    weighted_log_prob -= log_sum_exp[:, np.newaxis]
+    return row_max + log_sum_exp
+
+
+class BaseMixtureEM(
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    DensityMixin,
+    BaseEstimator,
+    metaclass=ABCMeta,
+):
+    """Base class of the EM-fitted mixtures: the EM loop and the public methods.
+
+    Follows ``sklearn.mixture.BaseMixture``: ``n_init`` restarts keep the best
+    lower bound, ``tol`` on its change, ``warm_start``, ``verbose``, a
+    :class:`~sklearn.exceptions.ConvergenceWarning` when the best restart did
+    not converge, and a final E-step so that ``fit_predict(X)`` equals
+    ``fit(X).predict(X)``. Unlike scikit-learn's mixtures it accepts
+    ``sample_weight`` (frequency weights) everywhere.
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "verbose_interval": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components,
+        *,
+        tol,
+        max_iter,
+        n_init,
+        random_state,
+        warm_start,
+        verbose,
+        verbose_interval,
+    ):
+        self.n_components = n_components
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+
+    # ------------------------------------------------------------------ hooks
+    @abstractmethod
+    def _prepare_data(self, X, *, reset):
+        """Validate ``X`` and return the representation the kernels use."""
+
+    @abstractmethod
+    def _check_initial_parameters(self, data):
+        """Check user-supplied initial arrays against the prepared data."""
+
+    @abstractmethod
+    def _initialize(self, data, sample_weight, random_state):
+        """Return the starting parameters of one restart."""
+
+    @abstractmethod
+    def _e_step(self, data, sample_weight, params):
+        """Return the weighted log-likelihood sum and the sufficient statistics."""
+
+    @abstractmethod
+    def _m_step(self, stats, params):
+        """Return the parameters that maximise the expected complete objective."""
+
+    @abstractmethod
+    def _log_prior(self, params):
+        """Return the log prior density of ``params`` (0 for maximum likelihood)."""
+
+    @abstractmethod
+    def _weighted_log_prob(self, data, params):
+        """Return ``log p(x_i | k) + log w_k`` of shape (n_samples, n_components)."""
+
+    @abstractmethod
+    def _params_from_attributes(self):
+        """Return the fitted attributes as a parameter dictionary."""
+
+    @abstractmethod
+    def _set_fitted_params(self, params):
+        """Write a parameter dictionary to the public fitted attributes."""
+
+    @abstractmethod
+    def _n_parameters(self):
+        """Return the number of free parameters of the fitted model."""
+
+    # ---------------------------------------------------------------- fitting
+    def fit(self, X, y=None, sample_weight=None):
+        """Estimate the model parameters with the EM algorithm.
+
+        The model is fitted ``n_init`` times from different starts and the
+        parameters with the largest lower bound are kept. Each run alternates
+        E- and M-steps at most ``max_iter`` times, until the lower bound
+        changes by less than ``tol``; a
+        :class:`~sklearn.exceptions.ConvergenceWarning` is raised when the
+        best run did not converge. With ``warm_start=True``, a refit starts
+        from the current parameters (a single run).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, one row per sample.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative frequency weights: a row of weight 3 counts as three
+            identical rows. ``None`` gives every row weight 1.
+
+        Returns
+        -------
+        self : object
+            The fitted mixture.
+        """
+        self.fit_predict(X, y, sample_weight=sample_weight)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit the model to ``X`` and return the most probable component of each row.
+
+        Equivalent to ``fit(X).predict(X)``, and computed with one E-step
+        less.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, one row per sample.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative frequency weights (see :meth:`fit`).
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Component labels.
+        """
+        # A failed call must leave a fitted model exactly as it was:
+        # validate_data writes n_features_in_ before anything else can fail.
+        saved_state = dict(self.__dict__)
+        try:
+            return self._fit(X, sample_weight)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved_state)
+            raise
+
+    def _fit(self, X, sample_weight):
+        warm = self.warm_start and hasattr(self, "converged_")
+        data = self._prepare_data(X, reset=not warm)
+        n_samples = _num_samples(data)
+        if n_samples < max(2, self.n_components):
+            raise ValueError(
+                f"Expected n_samples >= max(2, n_components) but got "
+                f"n_components = {self.n_components}, n_samples = {n_samples}. "
+                "Fit on more rows or lower n_components."
+            )
+        sample_weight = check_sample_weight(sample_weight, n_samples)
+        total_weight = float(sample_weight.sum())
+        self._check_initial_parameters(data)
+
+        random_state = check_random_state(self.random_state)
+        n_init = 1 if warm else self.n_init
+        # Every restart's seed is drawn up front, so restarts are independent
+        # of one another (and could run in parallel with identical results).
+        seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
+
+        best = None
+        for init, seed in enumerate(seeds):
+            self._print_verbose_msg_init_beg(init)
+            if warm:
+                params = self._params_from_attributes()
+                lower_bound = self.lower_bound_
+            else:
+                params = self._initialize(
+                    data, sample_weight, np.random.RandomState(seed)
+                )
+                lower_bound = -np.inf
+            history = []
+            converged = False
+            n_iter = 0
+            for n_iter in range(1, self.max_iter + 1):
+                previous = lower_bound
+                log_likelihood, stats = self._e_step(data, sample_weight, params)
+                # The lower bound is evaluated at the parameters before this
+                # M-step, exactly as in sklearn.mixture.
+                lower_bound = (log_likelihood + self._log_prior(params)) / total_weight
+                params = self._m_step(stats, params)
+                history.append(lower_bound)
+                change = lower_bound - previous
+                self._print_verbose_msg_iter_end(n_iter, change)
+                if abs(change) < self.tol:
+                    converged = True
+                    break
+            if self.max_iter > 0:
+                self._print_verbose_msg_init_end(lower_bound, converged)
+            if best is None or lower_bound > best["lower_bound"] or self.max_iter == 0:
+                best = dict(
+                    params=params,
+                    lower_bound=lower_bound,
+                    history=history,
+                    n_iter=n_iter,
+                    converged=converged,
+                )
+
+        if not best["converged"] and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. "
+                "Try different init parameters, or increase max_iter, tol, "
+                "or check for degenerate data.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+        self._set_fitted_params(best["params"])
+        self.converged_ = best["converged"]
+        self.n_iter_ = best["n_iter"]
+        self.lower_bound_ = float(best["lower_bound"])
+        self.lower_bounds_ = [float(value) for value in best["history"]]
+
+        # A final E-step, so that fit_predict(X) equals fit(X).predict(X) for
+        # any max_iter and tol.
+        return self._weighted_log_prob(data, best["params"]).argmax(axis=1)
+
+    # ------------------------------------------------------------- prediction
+    def _estimate_log_prob_resp(self, X):
+        check_is_fitted(self)
+        data = self._prepare_data(X, reset=False)
+        weighted_log_prob = self._weighted_log_prob(
+            data, self._params_from_attributes()
+        )
+        log_prob_norm = log_normalize(weighted_log_prob)
+        return log_prob_norm, weighted_log_prob
+
+    def score_samples(self, X):
+        """Compute the log-likelihood of each sample under the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data, one row per sample.
+
+        Returns
+        -------
+        log_prob : ndarray of shape (n_samples,)
+            ``log p(x_i)`` of each row.
+        """
+        return self._estimate_log_prob_resp(X)[0]
+
+    def score(self, X, y=None, sample_weight=None):
+        """Compute the (weighted) mean log-likelihood per sample of ``X``.
+
+        Inside :class:`~sklearn.model_selection.GridSearchCV`, sample weights
+        reach this method through metadata routing: enable it with
+        ``sklearn.set_config(enable_metadata_routing=True)`` and request them
+        with ``estimator.set_score_request(sample_weight=True)`` (and
+        ``set_fit_request`` for :meth:`fit`), then pass ``sample_weight`` to
+        the search's ``fit``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data, one row per sample.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative frequency weights.
+
+        Returns
+        -------
+        log_likelihood : float
+            ``sum_i w_i log p(x_i) / sum_i w_i``.
+        """
+        log_prob = self.score_samples(X)
+        sample_weight = check_sample_weight(sample_weight, log_prob.shape[0])
+        return float(np.dot(sample_weight, log_prob) / sample_weight.sum())
+
+    def predict(self, X):
+        """Predict the most probable component of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data, one row per sample.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Component labels.
+        """
+        return self._estimate_log_prob_resp(X)[1].argmax(axis=1)
+
+    def predict_proba(self, X):
+        """Compute the posterior probability of each component for each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data, one row per sample.
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_components)
+            The responsibilities ``p(k | x_i)``; each row sums to 1.
+        """
+        log_resp = self._estimate_log_prob_resp(X)[1]
+        return np.exp(log_resp, out=log_resp)
+
+    def transform(self, X):
+        """Map each sample to its responsibilities, for use inside a Pipeline.
+
+        Same as :meth:`predict_proba`; the output features are named
+        ``<classname>0``, ``<classname>1``, ... by
+        :meth:`get_feature_names_out`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data, one row per sample.
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_components)
+            The responsibilities ``p(k | x_i)``.
+        """
+        return self.predict_proba(X)
+
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    def _total_log_likelihood(self, X, sample_weight):
+        log_prob = self.score_samples(X)
+        sample_weight = check_sample_weight(sample_weight, log_prob.shape[0])
+        return float(np.dot(sample_weight, log_prob)), float(sample_weight.sum())
+
+    def bic(self, X, sample_weight=None):
+        """Bayesian information criterion of the model on ``X``.
+
+        ``-2 log L + p log N``, where ``log L`` is the (weighted) total
+        log-likelihood, ``p`` the number of free parameters and ``N`` the
+        (weighted) number of samples. Lower is better.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data, one row per sample.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights; ``N`` is their sum.
+
+        Returns
+        -------
+        bic : float
+            The lower the better.
+        """
+        log_likelihood, n = self._total_log_likelihood(X, sample_weight)
+        return -2.0 * log_likelihood + self._n_parameters() * np.log(n)
+
+    def aic(self, X, sample_weight=None):
+        """Akaike information criterion of the model on ``X``.
+
+        ``-2 log L + 2 p``, with ``log L`` and ``p`` as in :meth:`bic`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data, one row per sample.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights.
+
+        Returns
+        -------
+        aic : float
+            The lower the better.
+        """
+        log_likelihood, _ = self._total_log_likelihood(X, sample_weight)
+        return -2.0 * log_likelihood + 2.0 * self._n_parameters()
+
+    # ------------------------------------------------------------------ misc
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def _print_verbose_msg_init_beg(self, n_init):
+        if self.verbose >= 1:
+            print(f"Initialization {n_init}")
+        if self.verbose >= 2:
+            self._init_prev_time = self._iter_prev_time = time()
+
+    def _print_verbose_msg_iter_end(self, n_iter, change):
+        if n_iter % self.verbose_interval != 0:
+            return
+        if self.verbose == 1:
+            print(f"  Iteration {n_iter}")
+        elif self.verbose >= 2:
+            now = time()
+            print(
+                f"  Iteration {n_iter}\t time lapse {now - self._iter_prev_time:.5f}s"
+                f"\t ll change {change:.5f}"
+            )
+            self._iter_prev_time = now
+
+    def _print_verbose_msg_init_end(self, lower_bound, converged):
+        status = "converged" if converged else "did not converge"
+        if self.verbose == 1:
+            print(f"Initialization {status}.")
+        elif self.verbose >= 2:
+            elapsed = time() - self._init_prev_time
+            print(
+                f"Initialization {status}. time lapse {elapsed:.5f}s\t "
+                f"lower bound {lower_bound:.5f}."
+            )
+
+
+def _num_samples(data):
+    return data.n_samples if hasattr(data, "n_samples") else data.shape[0]

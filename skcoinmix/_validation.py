@@ -1,0 +1,186 @@
+"""Input checks shared by every estimator; each message names what to fix."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import _check_sample_weight
+
+__all__ = [
+    "binarize_data",
+    "check_means_init",
+    "check_sample_weight",
+    "check_weights_init",
+]
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """Validate frequency weights: finite, non-negative, not all zero.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,) or None
+        ``None`` means a weight of 1 for every row.
+
+    n_samples : int
+        Number of rows the weights must match.
+
+    Returns
+    -------
+    sample_weight : ndarray of shape (n_samples,), float64
+    """
+    sample_weight = _check_sample_weight(
+        sample_weight,
+        np.empty((n_samples, 0)),
+        dtype=np.float64,
+        ensure_non_negative=True,
+    )
+    if not sample_weight.sum() > 0:
+        raise ValueError(
+            "sample_weight sums to zero: at least one row needs a positive weight."
+        )
+    return sample_weight
+
+
+def check_weights_init(weights_init, n_components):
+    """Validate user-supplied mixing weights.
+
+    Parameters
+    ----------
+    weights_init : array-like of shape (n_components,)
+        Must lie in [0, 1] and sum to 1.
+
+    n_components : int
+
+    Returns
+    -------
+    weights : ndarray of shape (n_components,), float64
+    """
+    weights = _as_float_array(weights_init, "weights_init")
+    if weights.shape != (n_components,):
+        raise ValueError(
+            f"The parameter 'weights_init' should have the shape "
+            f"(n_components,) = ({n_components},), but got {weights.shape}."
+        )
+    if np.any(weights < 0) or np.any(weights > 1):
+        raise ValueError(
+            "The parameter 'weights_init' should be in the range [0, 1], but got "
+            f"min value {weights.min():.5f}, max value {weights.max():.5f}."
+        )
+    if not np.isclose(weights.sum(), 1.0, rtol=1e-6, atol=0.0):
+        raise ValueError(
+            "The parameter 'weights_init' should be normalized (sum to 1), but got "
+            f"sum(weights_init) = {weights.sum():.5f}."
+        )
+    return weights
+
+
+def check_means_init(means_init, n_components, n_features, tie_features):
+    """Validate user-supplied component probabilities.
+
+    Parameters
+    ----------
+    means_init : array-like of shape (n_components, n_features)
+        Probabilities in [0, 1]. With ``tie_features=True`` the shape
+        (n_components, 1) is accepted too, and the rows must be constant.
+
+    n_components, n_features : int
+
+    tie_features : bool
+
+    Returns
+    -------
+    means : ndarray of shape (n_components, n_features), or (n_components, 1)
+        when ``tie_features`` is True; float64.
+    """
+    means = _as_float_array(means_init, "means_init")
+    accepted = [(n_components, n_features)]
+    if tie_features:
+        accepted.append((n_components, 1))
+    if means.shape not in accepted:
+        expected = " or ".join(str(shape) for shape in accepted)
+        raise ValueError(
+            f"The parameter 'means_init' should have the shape {expected} "
+            f"(n_components, n_features), but got {means.shape}."
+        )
+    if np.any(means < 0) or np.any(means > 1):
+        raise ValueError(
+            "The parameter 'means_init' holds probabilities and should be in the "
+            f"range [0, 1], but got min value {means.min():.5f}, max value "
+            f"{means.max():.5f}."
+        )
+    if tie_features:
+        if np.any(means != means[:, :1]):
+            raise ValueError(
+                "With tie_features=True every feature of a component shares one "
+                "probability, so each row of 'means_init' must be constant; pass "
+                "an array of shape (n_components, 1)."
+            )
+        means = means[:, :1]
+    return means
+
+
+def _as_float_array(value, name):
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"The parameter '{name}' should be an array of numbers, but got "
+            f"{type(value).__name__}: {exc}"
+        ) from None
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"The parameter '{name}' contains NaN or infinity.")
+    return array
+
+
+def binarize_data(X, threshold):
+    """Turn validated data into 0/1 values, as ``BernoulliNB`` does.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Finite numeric data.
+
+    threshold : float or None
+        Values strictly greater than ``threshold`` become 1, the others 0.
+        ``None`` means the data must already hold only 0 and 1.
+
+    Returns
+    -------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features), float64
+        A sparse input stays sparse (CSR or CSC as given), with explicit
+        zeros removed.
+    """
+    if sp.issparse(X):
+        if threshold is not None and threshold < 0:
+            raise ValueError(
+                f"Cannot binarize sparse data with binarize={threshold} < 0: the "
+                "implicit zeros would all become ones. Use a threshold >= 0 or "
+                "dense data."
+            )
+        values = X.data
+        out = X.astype(np.float64, copy=True)
+        if threshold is None:
+            _check_binary_values(values)
+        else:
+            out.data = (values > threshold).astype(np.float64)
+        out.eliminate_zeros()
+        return out
+    if threshold is None:
+        _check_binary_values(X)
+        return np.asarray(X, dtype=np.float64)
+    return (threshold < X).astype(np.float64)
+
+
+def _check_binary_values(values):
+    bad = (values != 0) & (values != 1)
+    if np.any(bad):
+        found = np.unique(np.asarray(values)[bad])
+        shown = ", ".join(repr(v.item()) for v in found[:5])
+        more = f" and {found.size - 5} more" if found.size > 5 else ""
+        raise ValueError(
+            "With binarize=None, X must contain only 0 and 1, but found the "
+            f"values {shown}{more}. Set binarize to a threshold (values above it "
+            "become 1) or binarize the data first, e.g. with "
+            "sklearn.preprocessing.Binarizer."
+        )

@@ -1,0 +1,71 @@
+"""scikit-learn's common estimator checks over instances that make them bite.
+
+With the defaults, the checks' non-negative data binarise to all ones, so the
+instances below also use ``binarize=0.5`` (the data then really vary), three
+components, tied features and smoothing.
+"""
+
+import pytest
+from sklearn.utils.estimator_checks import check_estimator, parametrize_with_checks
+
+from skcoinmix import BernoulliMixtureEM
+
+INSTANCES = [
+    BernoulliMixtureEM(),
+    BernoulliMixtureEM(n_components=3),
+    BernoulliMixtureEM(n_components=3, binarize=0.5),
+    BernoulliMixtureEM(n_components=3, tie_features=True, binarize=0.5),
+    BernoulliMixtureEM(n_components=3, alpha=1.0, binarize=0.5),
+    BernoulliMixtureEM(n_components=2, fit_weights=False, binarize=0.5),
+]
+
+# The sparse-container checks call predict_proba and then read
+# `classifier_tags.multi_class`, which only classifiers have: they cannot
+# handle a valid non-classifier estimator that accepts sparse input and has
+# predict_proba. Sparse input is tested in tests/test_bernoulli.py instead.
+_SPARSE_CHECK_REASON = (
+    "the check reads classifier_tags of any estimator with predict_proba; "
+    "sparse input is tested in test_bernoulli.py"
+)
+# The k-means initialisation draws its random starts differently for a
+# weighted row and its repeats, exactly as in scikit-learn's KMeans, which has
+# the same expected failures. From the same start, EM with integer weights
+# equals EM on repeated rows: test_sample_weight_equals_repeated_rows.
+_KMEANS_WEIGHT_REASON = (
+    "sample_weight is not equivalent to removing/repeating samples "
+    "(the k-means initialisation, as for KMeans)"
+)
+
+
+def expected_failed_checks(estimator):
+    failures = {
+        "check_estimator_sparse_array": _SPARSE_CHECK_REASON,
+        "check_estimator_sparse_matrix": _SPARSE_CHECK_REASON,
+    }
+    if estimator.init_params == "kmeans" and estimator.n_components > 1:
+        failures["check_sample_weight_equivalence_on_dense_data"] = (
+            _KMEANS_WEIGHT_REASON
+        )
+        failures["check_sample_weight_equivalence_on_sparse_data"] = (
+            _KMEANS_WEIGHT_REASON
+        )
+    return failures
+
+
+@parametrize_with_checks(INSTANCES, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("estimator", INSTANCES[:1], ids=repr)
+def test_check_estimator_passes(estimator):
+    # check_estimator as a user calls it, with the documented expected failures.
+    results = check_estimator(
+        estimator,
+        expected_failed_checks=expected_failed_checks(estimator),
+        on_fail=None,
+    )
+    statuses = {result["status"] for result in results}
+    assert statuses <= {"passed", "xfail"}, [
+        (r["check_name"], r["exception"]) for r in results if r["status"] == "failed"
+    ]
