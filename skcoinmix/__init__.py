@@ -1,0 +1,12 @@
+"""skcoinmix: mixtures of Bernoulli (and binomial) distributions fitted by EM.
+
+The estimator follows the scikit-learn API; see :class:`BernoulliMixtureEM`.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from . import datasets
+from ._bernoulli import BernoulliMixtureEM
+from ._version import __version__
+
+__all__ = ["BernoulliMixtureEM", "__version__", "datasets"]

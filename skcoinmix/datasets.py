@@ -1,0 +1,331 @@
+"""Data generators and the published coin-toss example.
+
+Shared by the tests, the documentation, the benchmarks and ``python -m
+skcoinmix``:
+
+- :func:`make_coin_tosses`: sets of tosses, each of a coin picked at random
+  (a mixture of binomials, i.e. a Bernoulli mixture with tied features);
+- :func:`make_bernoulli_mixture`: binary vectors drawn from a general
+  mixture of multivariate Bernoulli distributions;
+- :func:`load_coin_example`: the 5 x 10 tosses of Do and Batzoglou (2008),
+  Figure 1, shipped with the package.
+
+Every array of zeros and ones is returned as ``int64``.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from importlib import resources
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+__all__ = ["load_coin_example", "make_bernoulli_mixture", "make_coin_tosses"]
+
+#: The file of :func:`load_coin_example`, in the package folder ``data/``.
+COIN_EXAMPLE_FILE = "do_batzoglou_coins.csv"
+
+#: The coins of the five sets of :func:`load_coin_example` as indices
+#: (0 = coin A, 1 = coin B): B, A, A, B, A in Do and Batzoglou (2008), Figure 1.
+COIN_EXAMPLE_COINS = (1, 0, 0, 1, 0)
+
+#: Mixing weights must sum to 1 within this absolute tolerance (then they are
+#: renormalised exactly).
+WEIGHTS_SUM_ATOL = 1e-6
+
+
+# ------------------------------------------------------------------ checks
+def _check_count(value, name, minimum=1):
+    """An integer >= ``minimum`` (bool is refused), returned as ``int``."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(
+            f"The parameter '{name}' should be an integer >= {minimum}, but got "
+            f"{type(value).__name__}: {value!r}."
+        )
+    if value < minimum:
+        raise ValueError(
+            f"The parameter '{name}' should be an integer >= {minimum}, but got "
+            f"{value!r}."
+        )
+    return int(value)
+
+
+def _as_float_array(value, name, ndim):
+    """A finite float64 array of ``ndim`` dimensions, not empty."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"The parameter '{name}' should be an array of numbers, but got "
+            f"{type(value).__name__}: {exc}"
+        ) from None
+    if array.ndim != ndim or array.size == 0:
+        shape = "(n_components,)" if ndim == 1 else "(n_components, n_features)"
+        raise ValueError(
+            f"The parameter '{name}' should be a non-empty {ndim}-D array of shape "
+            f"{shape}, but got shape {array.shape}."
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"The parameter '{name}' contains NaN or infinity.")
+    return array
+
+
+def _check_probabilities(value, name, ndim):
+    """Probabilities in [0, 1], as a float64 array of ``ndim`` dimensions."""
+    probs = _as_float_array(value, name, ndim)
+    if np.any(probs < 0) or np.any(probs > 1):
+        raise ValueError(
+            f"The parameter '{name}' holds probabilities and should be in the range "
+            f"[0, 1], but got min value {probs.min():.5g}, max value "
+            f"{probs.max():.5g}."
+        )
+    return probs
+
+
+def _check_weights(value, n_components, other):
+    """Mixing weights of shape (n_components,): non-negative, summing to 1.
+
+    ``other`` names the parameter whose length fixes ``n_components``.
+    """
+    if value is None:
+        return np.full(n_components, 1.0 / n_components)
+    weights = _as_float_array(value, "weights", ndim=1)
+    if weights.shape != (n_components,):
+        raise ValueError(
+            f"The parameter 'weights' should have one entry per component, like "
+            f"'{other}' ({n_components}), but got {weights.shape[0]}."
+        )
+    if np.any(weights < 0):
+        raise ValueError(
+            "The parameter 'weights' should be non-negative, but got min value "
+            f"{weights.min():.5g}."
+        )
+    total = weights.sum()
+    if not abs(total - 1.0) <= WEIGHTS_SUM_ATOL:
+        raise ValueError(
+            f"The parameter 'weights' should sum to 1, but got sum(weights) = "
+            f"{total:.6g}."
+        )
+    return weights / total
+
+
+def _sample_mixture(n_samples, weights, means, random_state):
+    """Draw component labels, then each row's 0/1 entries given its component.
+
+    Parameters
+    ----------
+    n_samples : int
+    weights : ndarray of shape (K,), summing to 1
+    means : ndarray of shape (K, d), in [0, 1]
+    random_state : RandomState
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, d), int64
+    y : ndarray of shape (n_samples,), int64
+    """
+    y = random_state.choice(weights.shape[0], size=n_samples, p=weights)
+    # uniform draws lie in [0, 1): a probability of 0 never gives a 1, and a
+    # probability of 1 always does.
+    uniform = random_state.uniform(size=(n_samples, means.shape[1]))
+    X = (uniform < means[y]).astype(np.int64)
+    return X, y.astype(np.int64)
+
+
+# --------------------------------------------------------------- generators
+def make_coin_tosses(n_sets, n_tosses, probs, weights=None, random_state=None):
+    """Generate sets of coin tosses, each set made with one coin picked at random.
+
+    The experiment of Do and Batzoglou (2008), generalised to any number of
+    coins: for each set a coin ``k`` is picked with probability
+    ``weights[k]``, then tossed ``n_tosses`` times, each toss giving heads
+    (1) with probability ``probs[k]``. The sets are a mixture of binomials,
+    i.e. a Bernoulli mixture whose features are tied; fit them with
+    ``BernoulliMixtureEM(tie_features=True)``.
+
+    Parameters
+    ----------
+    n_sets : int
+        Number of sets (rows), at least 1.
+
+    n_tosses : int
+        Number of tosses in each set (columns), at least 1.
+
+    probs : array-like of shape (n_coins,)
+        Probability of heads of each coin, in [0, 1].
+
+    weights : array-like of shape (n_coins,), default=None
+        Probability of picking each coin for a set: non-negative, summing to
+        1. None picks every coin with probability ``1 / n_coins``.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draws; pass an int for reproducible output.
+
+    Returns
+    -------
+    X : ndarray of shape (n_sets, n_tosses), int64
+        The tosses: 1 for heads, 0 for tails.
+
+    coins : ndarray of shape (n_sets,), int64
+        The coin of each set, as an index into ``probs``.
+
+    See Also
+    --------
+    make_bernoulli_mixture : Each feature with its own probability.
+    load_coin_example : The five sets of the published example.
+
+    References
+    ----------
+    C. B. Do and S. Batzoglou, "What is the expectation maximization
+    algorithm?", Nature Biotechnology 26, 897-899 (2008).
+
+    Examples
+    --------
+    >>> from skcoinmix.datasets import make_coin_tosses
+    >>> X, coins = make_coin_tosses(6, 20, probs=[0.2, 0.8], random_state=0)
+    >>> X.shape, coins.shape
+    ((6, 20), (6,))
+    >>> coins
+    array([1, 1, 1, 1, 0, 1])
+    >>> X.sum(axis=1)  # heads in each set
+    array([14, 18, 19, 16,  5, 14])
+    """
+    n_sets = _check_count(n_sets, "n_sets")
+    n_tosses = _check_count(n_tosses, "n_tosses")
+    probs = _check_probabilities(probs, "probs", ndim=1)
+    weights = _check_weights(weights, probs.shape[0], "probs")
+    random_state = check_random_state(random_state)
+    means = np.repeat(probs[:, np.newaxis], n_tosses, axis=1)
+    return _sample_mixture(n_sets, weights, means, random_state)
+
+
+def make_bernoulli_mixture(n_samples, weights, means, random_state=None):
+    """Generate binary vectors from a mixture of multivariate Bernoulli distributions.
+
+    Each row is drawn from ``p(x) = sum_k w_k prod_j t_kj^x_j (1 - t_kj)^(1 -
+    x_j)``: its component ``k`` is picked with probability ``w_k``, then each
+    feature ``j`` is 1 with probability ``t_kj``, independently. The rows come
+    in random order (not grouped by component).
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of rows, at least 1.
+
+    weights : array-like of shape (n_components,)
+        The mixing weights ``w``: non-negative, summing to 1.
+
+    means : array-like of shape (n_components, n_features)
+        The probabilities ``t`` of a 1, in [0, 1].
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draws; pass an int for reproducible output.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), int64
+        The samples, zeros and ones.
+
+    y : ndarray of shape (n_samples,), int64
+        The component of each row, as an index into ``weights``.
+
+    See Also
+    --------
+    make_coin_tosses : All features of a component share one probability.
+    skcoinmix.BernoulliMixtureEM.sample : Samples from a fitted mixture.
+
+    Examples
+    --------
+    >>> from skcoinmix.datasets import make_bernoulli_mixture
+    >>> X, y = make_bernoulli_mixture(
+    ...     4, weights=[0.5, 0.5], means=[[0.9, 0.9, 0.1], [0.1, 0.1, 0.9]],
+    ...     random_state=3)
+    >>> X.shape, y.shape
+    ((4, 3), (4,))
+    >>> X
+    array([[0, 0, 1],
+           [0, 1, 1],
+           [1, 1, 0],
+           [0, 0, 1]])
+    >>> y
+    array([1, 1, 0, 1])
+    """
+    n_samples = _check_count(n_samples, "n_samples")
+    means = _check_probabilities(means, "means", ndim=2)
+    weights = _as_float_array(weights, "weights", ndim=1)
+    if weights.shape[0] != means.shape[0]:
+        raise ValueError(
+            "The parameters 'weights' and 'means' should have one entry and one "
+            f"row per component, but got {weights.shape[0]} weights and "
+            f"{means.shape[0]} rows of means."
+        )
+    weights = _check_weights(weights, means.shape[0], "means")
+    random_state = check_random_state(random_state)
+    return _sample_mixture(n_samples, weights, means, random_state)
+
+
+# ------------------------------------------------------------------- loaders
+def load_coin_example(*, return_coins=False):
+    """Load the coin tosses of Do and Batzoglou (2008), Figure 1.
+
+    Five sets of ten tosses, each set made with one of two coins, A or B;
+    heads is 1. The paper estimates the coins' probabilities of heads as
+    0.80 (A) and 0.45 (B) when the coin of each set is known, and runs EM
+    from (0.60, 0.50) when it is not. The data are shipped with the package
+    (``skcoinmix/data/do_batzoglou_coins.csv``).
+
+    ======  ==========  ====
+    set     tosses      coin
+    ======  ==========  ====
+    1       HTTTHHTHTH  B
+    2       HHHHTHHHHH  A
+    3       HTHHHHHTHH  A
+    4       HTHTTTHHTT  B
+    5       THHHTHHHTH  A
+    ======  ==========  ====
+
+    Parameters
+    ----------
+    return_coins : bool, default=False
+        If True, also return the coin of each set.
+
+    Returns
+    -------
+    X : ndarray of shape (5, 10), int64
+        The tosses: 1 for heads, 0 for tails.
+
+    coins : ndarray of shape (5,), int64
+        Only when ``return_coins=True``: the coin of each set, 0 for A and 1
+        for B, i.e. ``[1, 0, 0, 1, 0]``. ``np.array(["A", "B"])[coins]``
+        gives the letters.
+
+    See Also
+    --------
+    make_coin_tosses : Simulate more sets of the same experiment.
+
+    References
+    ----------
+    C. B. Do and S. Batzoglou, "What is the expectation maximization
+    algorithm?", Nature Biotechnology 26, 897-899 (2008).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcoinmix.datasets import load_coin_example
+    >>> X, coins = load_coin_example(return_coins=True)
+    >>> X.shape
+    (5, 10)
+    >>> X.sum(axis=1)
+    array([5, 9, 8, 4, 7])
+    >>> np.array(["A", "B"])[coins]
+    array(['B', 'A', 'A', 'B', 'A'], dtype='<U1')
+    >>> float(X[coins == 0].mean()), float(X[coins == 1].mean())
+    (0.8, 0.45)
+    """
+    path = resources.files("skcoinmix") / "data" / COIN_EXAMPLE_FILE
+    with path.open("r", encoding="utf-8") as file:
+        X = np.loadtxt(file, delimiter=",", skiprows=1, dtype=np.int64, ndmin=2)
+    if not return_coins:
+        return X
+    return X, np.array(COIN_EXAMPLE_COINS, dtype=np.int64)
