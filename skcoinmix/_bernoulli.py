@@ -21,10 +21,10 @@ from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._em import BaseMixtureEM, log_normalize
+from ._backends import backend_for
+from ._em import BaseMixtureEM
 from ._validation import binarize_data, check_means_init, check_weights_init
 
 __all__ = ["BernoulliMixtureEM"]
@@ -46,11 +46,16 @@ INIT_SMOOTHING = 0.5
 # --------------------------------------------------------------------- data
 @dataclass(frozen=True)
 class BinaryData:
-    """Binarised data, one row per sample.
+    """0/1 data, one row per sample: dense of any dtype, or sparse.
+
+    ``log p(x_i | k) + log w_k = x_i . coef_k + intercept_k`` with
+    ``coef_k = log t_k - log(1 - t_k)`` and
+    ``intercept_k = sum_j log(1 - t_kj) + log w_k``: the E-step is one matrix
+    product, and the M-step's sums another (see :mod:`skcoinmix._backends`).
 
     Attributes
     ----------
-    X : {ndarray, sparse matrix} of shape (n, d), float64, values 0 and 1
+    X : {ndarray, sparse matrix} of shape (n, d)
     """
 
     X: object
@@ -66,35 +71,85 @@ class BinaryData:
 
     def clustering_features(self):
         """What k-means clusters when it initialises the mixture: the rows."""
-        return self.X
+        return self.X.astype(np.float64) if self.X.dtype != np.float64 else self.X
+
+    def linear_params(self, weights, means):
+        """``(coef, intercept)`` of shapes (K, d) and (K,)."""
+        log_one_minus = np.log1p(-means)
+        coef = np.log(means) - log_one_minus
+        return coef, log_one_minus.sum(axis=1) + safe_log(weights)
+
+    def stats(self, resp_sum, sums):
+        """The M-step's statistics from ``sum_i w_i r_ik`` and ``sum_i w_i r_ik x_i``.
+
+        Returns
+        -------
+        stats : dict
+            ``"resp_sum"`` (K,); ``"ones"`` (K, d): expected count of ones
+            per feature; ``"trials"`` (K, 1): expected number of trials per
+            feature (``resp_sum``, as every entry is observed).
+        """
+        return {"resp_sum": resp_sum, "ones": sums, "trials": resp_sum[:, np.newaxis]}
 
 
 @dataclass(frozen=True)
 class CountData:
-    """Data reduced for tied features: per-row counts of ones and of trials.
+    """Data reduced once for tied features: per-row counts of ones and zeros.
+
+    ``log p(x_i | k) + log w_k = s_i log t_k + f_i log(1 - t_k) + log w_k``
+    with ``s_i`` ones and ``f_i`` zeros in row ``i``: linear in the counts, so
+    an iteration costs O(n K) whatever the number of features.
 
     Attributes
     ----------
-    ones : ndarray of shape (n,), float64
-        Number of ones (heads) in each row.
-    trials : ndarray of shape (n,), float64
-        Number of observed entries (tosses) in each row.
+    counts : ndarray of shape (n, 2), float64
+        Columns: ones (heads), zeros (tails).
     """
 
-    ones: np.ndarray
-    trials: np.ndarray
+    counts: np.ndarray
+
+    @classmethod
+    def from_binary(cls, X):
+        """Count the ones and zeros of each row of 0/1 data (dense or sparse)."""
+        ones = np.asarray(X.sum(axis=1, dtype=np.float64)).ravel()
+        return cls(np.column_stack([ones, X.shape[1] - ones]))
+
+    @property
+    def X(self):
+        return self.counts
 
     @property
     def n_samples(self):
-        return self.ones.shape[0]
+        return self.counts.shape[0]
 
     def take(self, rows):
         """The same data restricted to ``rows`` (an index array)."""
-        return CountData(self.ones[rows], self.trials[rows])
+        return CountData(self.counts[rows])
 
     def clustering_features(self):
         """What k-means clusters: each row's proportion of ones, shape (n, 1)."""
-        return (self.ones / np.maximum(self.trials, 1.0))[:, np.newaxis]
+        trials = self.counts.sum(axis=1)
+        return (self.counts[:, 0] / np.maximum(trials, 1.0))[:, np.newaxis]
+
+    def linear_params(self, weights, means):
+        """``(coef, intercept)`` of shapes (K, 2) and (K,); ``means`` is (K, 1)."""
+        coef = np.hstack([np.log(means), np.log1p(-means)])
+        return coef, safe_log(weights)
+
+    def stats(self, resp_sum, sums):
+        """The M-step's statistics; ``sums`` (K, 2) holds expected ones and zeros.
+
+        Returns
+        -------
+        stats : dict
+            ``"resp_sum"`` (K,); ``"ones"`` (K, 1): expected number of ones of
+            each coin; ``"trials"`` (K, 1): its expected number of tosses.
+        """
+        return {
+            "resp_sum": resp_sum,
+            "ones": sums[:, :1],
+            "trials": sums.sum(axis=1, keepdims=True),
+        }
 
 
 # ------------------------------------------------------------- pure kernels
@@ -110,97 +165,6 @@ def clip_means(means):
     means : ndarray of the same shape, float64
     """
     return np.clip(means, MEAN_BOUND, 1.0 - MEAN_BOUND)
-
-
-def bernoulli_log_prob(X, means):
-    """Log-likelihood of each row under each component, in log space.
-
-    ``log p(x_i | k) = x_i . (log t_k - log(1 - t_k)) + sum_j log(1 - t_kj)``:
-    one matrix product, for dense and sparse ``X`` alike.
-
-    Parameters
-    ----------
-    X : {ndarray, sparse matrix} of shape (n, d)
-        Values 0 and 1.
-
-    means : ndarray of shape (K, d)
-        Probabilities strictly inside (0, 1).
-
-    Returns
-    -------
-    log_prob : ndarray of shape (n, K)
-    """
-    log_means = np.log(means)
-    log_one_minus = np.log1p(-means)
-    log_odds = log_means - log_one_minus
-    log_prob = safe_sparse_dot(X, log_odds.T, dense_output=True)
-    log_prob += log_one_minus.sum(axis=1)
-    return np.asarray(log_prob)
-
-
-def binomial_log_prob(ones, trials, theta):
-    """Log-likelihood of each row's run of tosses under each coin (tied features).
-
-    ``log p(x_i | k) = s_i log t_k + (m_i - s_i) log(1 - t_k)``, with ``s_i``
-    ones in ``m_i`` trials (no binomial coefficient: the tosses are a sequence).
-
-    Parameters
-    ----------
-    ones, trials : ndarray of shape (n,)
-
-    theta : ndarray of shape (K,)
-        Probabilities strictly inside (0, 1).
-
-    Returns
-    -------
-    log_prob : ndarray of shape (n, K)
-    """
-    return np.outer(ones, np.log(theta)) + np.outer(trials - ones, np.log1p(-theta))
-
-
-def bernoulli_sufficient_stats(X, weighted_resp):
-    """Expected counts of the M-step.
-
-    Parameters
-    ----------
-    X : {ndarray, sparse matrix} of shape (n, d)
-
-    weighted_resp : ndarray of shape (n, K)
-        Responsibilities multiplied by the sample weights.
-
-    Returns
-    -------
-    stats : dict
-        ``"resp_sum"`` (K,): the weighted responsibility mass of each
-        component; ``"ones"`` (K, d): its expected count of ones per feature;
-        ``"trials"`` (K, 1): its expected number of trials per feature
-        (equal to ``resp_sum`` when every entry is observed).
-    """
-    resp_sum = weighted_resp.sum(axis=0)
-    ones = np.asarray(safe_sparse_dot(X.T, weighted_resp, dense_output=True)).T
-    return {"resp_sum": resp_sum, "ones": ones, "trials": resp_sum[:, np.newaxis]}
-
-
-def binomial_sufficient_stats(ones, trials, weighted_resp):
-    """Expected counts of the M-step with tied features.
-
-    Parameters
-    ----------
-    ones, trials : ndarray of shape (n,)
-
-    weighted_resp : ndarray of shape (n, K)
-
-    Returns
-    -------
-    stats : dict
-        ``"resp_sum"`` (K,); ``"ones"`` (K, 1): expected number of ones of
-        each coin; ``"trials"`` (K, 1): its expected number of tosses.
-    """
-    return {
-        "resp_sum": weighted_resp.sum(axis=0),
-        "ones": (ones @ weighted_resp)[:, np.newaxis],
-        "trials": (trials @ weighted_resp)[:, np.newaxis],
-    }
 
 
 def map_means(ones, trials, alpha, previous):
@@ -502,11 +466,7 @@ class BernoulliMixtureEM(BaseMixtureEM):
             ensure_min_samples=1,
         )
         X = binarize_data(X, self.binarize)
-        if not self.tie_features:
-            return BinaryData(X)
-        ones = np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
-        trials = np.full(X.shape[0], float(X.shape[1]))
-        return CountData(ones, trials)
+        return CountData.from_binary(X) if self.tie_features else BinaryData(X)
 
     def _check_initial_parameters(self, data):
         if self.weights_init is not None:
@@ -534,9 +494,12 @@ class BernoulliMixtureEM(BaseMixtureEM):
             return {"weights": weights, "means": means}
 
         rows, resp = self._initial_responsibilities(data, sample_weight, random_state)
+        start = data if rows is None else data.take(rows)
         # Weights rescaled to mean 1, so that the smoothing is in units of rows.
-        row_weight = sample_weight[rows] / sample_weight.mean()
-        stats = self._sufficient_stats(data.take(rows), resp * row_weight[:, None])
+        row_weight = sample_weight if rows is None else sample_weight[rows]
+        resp *= (row_weight / sample_weight.mean())[:, np.newaxis]
+        sums = backend_for(start.X).weighted_sums(start.X, resp)
+        stats = start.stats(resp.sum(axis=0), sums)
         means = smoothed_means(stats["ones"], stats["trials"])
         if self.weights_init is not None:
             weights = check_weights_init(self.weights_init, K)
@@ -547,7 +510,7 @@ class BernoulliMixtureEM(BaseMixtureEM):
         return {"weights": weights, "means": means}
 
     def _initial_responsibilities(self, data, sample_weight, random_state):
-        """Rows and their starting responsibilities of shape (n_rows, K)."""
+        """Rows (None: all) and their starting responsibilities, (n_rows, K)."""
         K = self.n_components
         candidates = np.flatnonzero(sample_weight > 0)
         if candidates.size < K:
@@ -556,9 +519,8 @@ class BernoulliMixtureEM(BaseMixtureEM):
                 f"n_components={K} needs at least {K} of them to initialise."
             )
         if self.init_params == "random":
-            rows = np.arange(data.n_samples)
             resp = random_state.uniform(size=(data.n_samples, K))
-            return rows, resp / resp.sum(axis=1, keepdims=True)
+            return None, resp / resp.sum(axis=1, keepdims=True)
         if self.init_params == "random_from_data":
             rows = random_state.choice(candidates, size=K, replace=False)
             return rows, np.eye(K)
@@ -586,28 +548,16 @@ class BernoulliMixtureEM(BaseMixtureEM):
             )
         return candidates, np.eye(K)[labels]
 
-    def _sufficient_stats(self, data, weighted_resp):
-        if isinstance(data, CountData):
-            return binomial_sufficient_stats(data.ones, data.trials, weighted_resp)
-        return bernoulli_sufficient_stats(data.X, weighted_resp)
-
-    def _log_prob(self, data, means):
-        if isinstance(data, CountData):
-            return binomial_log_prob(data.ones, data.trials, means[:, 0])
-        return bernoulli_log_prob(data.X, means)
-
-    def _weighted_log_prob(self, data, params):
-        log_prob = self._log_prob(data, params["means"])
-        log_prob += safe_log(params["weights"])
-        return log_prob
+    def _log_resp(self, data, params):
+        coef, intercept = data.linear_params(params["weights"], params["means"])
+        return backend_for(data.X).log_resp(data.X, coef, intercept)
 
     def _e_step(self, data, sample_weight, params):
-        log_resp = self._weighted_log_prob(data, params)
-        log_prob_norm = log_normalize(log_resp)
-        weighted_resp = np.exp(log_resp, out=log_resp)
-        weighted_resp *= sample_weight[:, np.newaxis]
-        stats = self._sufficient_stats(data, weighted_resp)
-        return float(sample_weight @ log_prob_norm), stats
+        coef, intercept = data.linear_params(params["weights"], params["means"])
+        log_likelihood, resp_sum, sums = backend_for(data.X).e_step(
+            data.X, coef, intercept, sample_weight
+        )
+        return log_likelihood, data.stats(resp_sum, sums)
 
     def _m_step(self, stats, params):
         means = map_means(stats["ones"], stats["trials"], self.alpha, params["means"])

@@ -15,7 +15,9 @@ computation whose result is written to the estimator in one step at the end:
     statistics of the E-step (sums over rows, hmmlearn-style).
 ``_m_step(stats, params)`` -> params
 ``_log_prior(params)`` -> float
-``_weighted_log_prob(data, params)`` -> (n_samples, n_components)
+``_log_resp(data, params)`` -> (log_prob_norm, log_resp)
+    ``log p(x_i)`` of shape (n_samples,) and ``log p(k | x_i)`` of shape
+    (n_samples, n_components).
 ``_params_from_attributes()`` / ``_set_fitted_params(params)``
 ``_n_parameters()``
 """
@@ -42,31 +44,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_sample_weight
 
-__all__ = ["BaseMixtureEM", "log_normalize"]
-
-
-def log_normalize(weighted_log_prob):
-    """Normalise joint log-probabilities into log-responsibilities, in place.
-
-    Parameters
-    ----------
-    weighted_log_prob : ndarray of shape (n_samples, n_components)
-        ``log p(x_i | k) + log w_k``. Overwritten with the log-responsibilities
-        ``log p(k | x_i)``. Entries may be ``-inf`` (a component of weight 0)
-        as long as every row has one finite entry.
-
-    Returns
-    -------
-    log_prob_norm : ndarray of shape (n_samples,)
-        ``log p(x_i)``, the log-sum-exp of each row.
-    """
-    row_max = weighted_log_prob.max(axis=1)
-    weighted_log_prob -= row_max[:, np.newaxis]
-    with np.errstate(under="ignore"):
-        sum_exp = np.exp(weighted_log_prob).sum(axis=1)
-    log_sum_exp = np.log(sum_exp)
-    weighted_log_prob -= log_sum_exp[:, np.newaxis]
-    return row_max + log_sum_exp
+__all__ = ["BaseMixtureEM"]
 
 
 class BaseMixtureEM(
@@ -144,8 +122,8 @@ class BaseMixtureEM(
         """Return the log prior density of ``params`` (0 for maximum likelihood)."""
 
     @abstractmethod
-    def _weighted_log_prob(self, data, params):
-        """Return ``log p(x_i | k) + log w_k`` of shape (n_samples, n_components)."""
+    def _log_resp(self, data, params):
+        """Return ``log p(x_i)`` (n_samples,) and ``log p(k | x_i)`` (n_samples, K)."""
 
     @abstractmethod
     def _params_from_attributes(self):
@@ -299,17 +277,13 @@ class BaseMixtureEM(
 
         # A final E-step, so that fit_predict(X) equals fit(X).predict(X) for
         # any max_iter and tol.
-        return self._weighted_log_prob(data, best["params"]).argmax(axis=1)
+        return self._log_resp(data, best["params"])[1].argmax(axis=1)
 
     # ------------------------------------------------------------- prediction
     def _estimate_log_prob_resp(self, X):
         check_is_fitted(self)
         data = self._prepare_data(X, reset=False)
-        weighted_log_prob = self._weighted_log_prob(
-            data, self._params_from_attributes()
-        )
-        log_prob_norm = log_normalize(weighted_log_prob)
-        return log_prob_norm, weighted_log_prob
+        return self._log_resp(data, self._params_from_attributes())
 
     def score_samples(self, X):
         """Compute the log-likelihood of each sample under the model.

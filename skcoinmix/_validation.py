@@ -133,13 +133,32 @@ def _as_float_array(value, name):
     return array
 
 
+#: Entries per block when dense data are checked or binarised block by block.
+_CHECK_BLOCK_ENTRIES = 1 << 20
+
+
+def _dense_row_blocks(X):
+    step = max(1, _CHECK_BLOCK_ENTRIES // max(1, X.shape[1]))
+    for start in range(0, X.shape[0], step):
+        yield X[start : start + step]
+
+
+def _is_binary(values):
+    """Whether every entry of ``values`` (an array) is 0 or 1."""
+    if values.dtype == bool or values.size == 0:
+        return True
+    if values.dtype.kind in "ui":
+        return bool(values.min() >= 0 and values.max() <= 1)
+    return bool(np.all((values == 0) | (values == 1)))
+
+
 def binarize_data(X, threshold):
-    """Turn validated data into 0/1 values, as ``BernoulliNB`` does.
+    """Turn validated data into 0/1 values, as ``BernoulliNB`` does, copying only if needed.
 
     Parameters
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Finite numeric data.
+        Finite numeric data, any dtype.
 
     threshold : float or None
         Values strictly greater than ``threshold`` become 1, the others 0.
@@ -147,10 +166,13 @@ def binarize_data(X, threshold):
 
     Returns
     -------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features), float64
-        A sparse input stays sparse (CSR or CSC as given), with explicit
-        zeros removed.
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        ``X`` itself when its entries are already 0 and 1 and the threshold
+        maps them to themselves (a threshold in [0, 1), or None). Otherwise a
+        binarised copy: uint8 for dense data; for sparse data the same format
+        with float64 (float32 for float32 input) values and no explicit zeros.
     """
+    identity = threshold is None or 0 <= threshold < 1
     if sp.issparse(X):
         if threshold is not None and threshold < 0:
             raise ValueError(
@@ -158,29 +180,38 @@ def binarize_data(X, threshold):
                 "implicit zeros would all become ones. Use a threshold >= 0 or "
                 "dense data."
             )
-        values = X.data
-        out = X.astype(np.float64, copy=True)
-        if threshold is None:
-            _check_binary_values(values)
-        else:
-            out.data = (values > threshold).astype(np.float64)
+        binary = _is_binary(X.data)
+        if threshold is None and not binary:
+            _raise_not_binary(X.data)
+        float_dtype = np.float32 if X.dtype == np.float32 else np.float64
+        if binary and identity and X.dtype == float_dtype and np.all(X.data):
+            return X
+        out = X.astype(float_dtype, copy=True)
+        limit = 0 if threshold is None else threshold
+        out.data = (X.data > limit).astype(float_dtype)
         out.eliminate_zeros()
         return out
+    binary = all(_is_binary(block) for block in _dense_row_blocks(X))
+    if binary and identity:
+        return X
     if threshold is None:
-        _check_binary_values(X)
-        return np.asarray(X, dtype=np.float64)
-    return (threshold < X).astype(np.float64)
+        _raise_not_binary(X)
+    out = np.empty(X.shape, dtype=np.uint8)
+    for block, out_block in zip(
+        _dense_row_blocks(X), _dense_row_blocks(out), strict=True
+    ):
+        np.greater(block, threshold, out=out_block)
+    return out
 
 
-def _check_binary_values(values):
+def _raise_not_binary(values):
     bad = (values != 0) & (values != 1)
-    if np.any(bad):
-        found = np.unique(np.asarray(values)[bad])
-        shown = ", ".join(repr(v.item()) for v in found[:5])
-        more = f" and {found.size - 5} more" if found.size > 5 else ""
-        raise ValueError(
-            "With binarize=None, X must contain only 0 and 1, but found the "
-            f"values {shown}{more}. Set binarize to a threshold (values above it "
-            "become 1) or binarize the data first, e.g. with "
-            "sklearn.preprocessing.Binarizer."
-        )
+    found = np.unique(np.asarray(values)[bad])
+    shown = ", ".join(repr(v.item()) for v in found[:5])
+    more = f" and {found.size - 5} more" if found.size > 5 else ""
+    raise ValueError(
+        "With binarize=None, X must contain only 0 and 1, but found the "
+        f"values {shown}{more}. Set binarize to a threshold (values above it "
+        "become 1) or binarize the data first, e.g. with "
+        "sklearn.preprocessing.Binarizer."
+    )

@@ -1,0 +1,132 @@
+"""What the dense and sparse kernels share: row blocks, threads, normalisation."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+__all__ = [
+    "as_compute_dtype",
+    "compute_dtype",
+    "log_normalize",
+    "n_threads",
+    "normalize",
+    "run_blocks",
+]
+
+#: Below this many entries of X, one thread does all the work (threads cost more).
+MIN_ENTRIES_FOR_THREADS = 1 << 18
+
+_controller = None
+
+
+def _blas_controller():
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller
+
+
+def compute_dtype(X):
+    """float32 for float32 data, float64 for everything else (bool, integers)."""
+    return np.float32 if X.dtype == np.float32 else np.float64
+
+
+def as_compute_dtype(X, coef, intercept):
+    """``coef`` (C-contiguous) and ``intercept`` in the compute dtype of ``X``."""
+    dtype = compute_dtype(X)
+    return np.ascontiguousarray(coef, dtype=dtype), np.asarray(intercept, dtype=dtype)
+
+
+def n_threads():
+    """The number of threads the kernels use: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_blocks(blocks, work, make_state, *, n_entries):
+    """Run ``work(state, start, stop)`` over row blocks, on several threads.
+
+    Thread ``t`` takes blocks ``t, t + T, t + 2T, ...`` with its own state from
+    ``make_state()``; the states come back in thread order, so results do not
+    depend on scheduling. Each thread runs single-threaded BLAS: the blocks are
+    the parallelism.
+
+    Parameters
+    ----------
+    blocks : list of (int, int)
+        ``(start, stop)`` row ranges.
+    work : callable
+    make_state : callable
+    n_entries : int
+        Size of the data; small data runs on one thread.
+
+    Returns
+    -------
+    states : list
+    """
+    threads = min(n_threads(), len(blocks))
+    if threads <= 1 or n_entries < MIN_ENTRIES_FOR_THREADS:
+        state = make_state()
+        for start, stop in blocks:
+            work(state, start, stop)
+        return [state]
+
+    def run(thread):
+        state = make_state()
+        for start, stop in blocks[thread::threads]:
+            work(state, start, stop)
+        return state
+
+    with (
+        _blas_controller().limit(limits=1, user_api="blas"),
+        ThreadPoolExecutor(threads) as pool,
+    ):
+        return list(pool.map(run, range(threads)))
+
+
+def normalize(joint):
+    """In place: joint log-probabilities -> responsibilities; returns log p(x_i).
+
+    Parameters
+    ----------
+    joint : ndarray of shape (rows, K)
+        ``log p(x_i | k) + log w_k``, overwritten with ``p(k | x_i)``. Entries
+        may be ``-inf`` (a component of weight 0) if each row has a finite one.
+
+    Returns
+    -------
+    log_prob_norm : ndarray of shape (rows,), float64
+    """
+    row_max = joint.max(axis=1)
+    joint -= row_max[:, np.newaxis]
+    with np.errstate(under="ignore"):
+        np.exp(joint, out=joint)
+    row_sum = joint.sum(axis=1)
+    joint /= row_sum[:, np.newaxis]
+    return row_max.astype(np.float64) + np.log(row_sum, dtype=np.float64)
+
+
+def log_normalize(joint):
+    """In place: joint log-probabilities -> log-responsibilities; returns log p(x_i).
+
+    Parameters
+    ----------
+    joint : ndarray of shape (rows, K)
+        ``log p(x_i | k) + log w_k``, overwritten with ``log p(k | x_i)``.
+
+    Returns
+    -------
+    log_prob_norm : ndarray of shape (rows,)
+    """
+    row_max = joint.max(axis=1)
+    with np.errstate(under="ignore"):
+        row_sum = np.exp(joint - row_max[:, np.newaxis]).sum(axis=1)
+    norm = row_max + np.log(row_sum)
+    joint -= norm[:, np.newaxis]
+    return norm
