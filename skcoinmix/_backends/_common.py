@@ -93,23 +93,27 @@ def run_blocks(blocks, work, make_state, *, n_entries):
 def normalize(joint):
     """In place: joint log-probabilities -> responsibilities; returns log p(x_i).
 
+    Components run along the first axis, so that every reduction over them is
+    a fast element-wise operation between contiguous rows.
+
     Parameters
     ----------
-    joint : ndarray of shape (rows, K)
+    joint : ndarray of shape (K, rows)
         ``log p(x_i | k) + log w_k``, overwritten with ``p(k | x_i)``. Entries
-        may be ``-inf`` (a component of weight 0) if each row has a finite one.
+        may be ``-inf`` (a component of weight 0) if each column has a finite
+        one.
 
     Returns
     -------
     log_prob_norm : ndarray of shape (rows,), float64
     """
-    row_max = joint.max(axis=1)
-    joint -= row_max[:, np.newaxis]
+    col_max = joint.max(axis=0)
+    joint -= col_max
     with np.errstate(under="ignore"):
         np.exp(joint, out=joint)
-    row_sum = joint.sum(axis=1)
-    joint /= row_sum[:, np.newaxis]
-    return row_max.astype(np.float64) + np.log(row_sum, dtype=np.float64)
+    col_sum = joint.sum(axis=0)
+    joint /= col_sum
+    return col_max.astype(np.float64) + np.log(col_sum, dtype=np.float64)
 
 
 def log_normalize(joint):
@@ -117,16 +121,16 @@ def log_normalize(joint):
 
     Parameters
     ----------
-    joint : ndarray of shape (rows, K)
+    joint : ndarray of shape (K, rows)
         ``log p(x_i | k) + log w_k``, overwritten with ``log p(k | x_i)``.
 
     Returns
     -------
     log_prob_norm : ndarray of shape (rows,)
     """
-    row_max = joint.max(axis=1)
+    col_max = joint.max(axis=0)
     with np.errstate(under="ignore"):
-        row_sum = np.exp(joint - row_max[:, np.newaxis]).sum(axis=1)
-    norm = row_max + np.log(row_sum)
-    joint -= norm[:, np.newaxis]
+        col_sum = np.exp(joint - col_max).sum(axis=0)
+    norm = col_max + np.log(col_sum)
+    joint -= norm
     return norm

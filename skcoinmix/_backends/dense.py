@@ -53,7 +53,8 @@ class _Scratch:
         dtype = compute_dtype(X)
         # Only non-float data is converted, into a float block.
         self.X = None if X.dtype == dtype else np.empty((block_size, X.shape[1]), dtype)
-        self.joint = np.empty((block_size, n_components), dtype)
+        self.joint = np.empty(n_components * block_size, dtype)
+        self.n_components = n_components
 
     def block(self, X, start, stop):
         if self.X is None:
@@ -63,16 +64,18 @@ class _Scratch:
         return block
 
     def joint_log_prob(self, X_block, coef, intercept):
-        joint = self.joint[: X_block.shape[0]]
-        np.matmul(X_block, coef.T, out=joint)
-        joint += intercept
+        """``coef @ X_block.T + intercept``, components first: shape (K, rows)."""
+        rows = X_block.shape[0]
+        joint = self.joint[: self.n_components * rows].reshape(self.n_components, rows)
+        np.matmul(coef, X_block.T, out=joint)
+        joint += intercept[:, np.newaxis]
         return joint
 
 
 def _blocked(X, n_components, work, make_state=None):
     """Run ``work(scratch, state, X_block, start, stop)`` over the row blocks."""
     blocks = row_blocks(X.shape[0], X.shape[1], compute_dtype(X))
-    block_size = max(stop - start for start, stop in blocks) if blocks else 0
+    block_size = max((stop - start for start, stop in blocks), default=0)
 
     def new_state():
         return (
@@ -121,7 +124,7 @@ def e_step(X, coef, intercept, sample_weight):
         return {
             "log_likelihood": 0.0,
             "resp_sum": np.zeros(n_components),
-            "sums": np.zeros((n_features, n_components)),
+            "sums": np.zeros((n_components, n_features)),
         }
 
     def work(scratch, state, X_block, start, stop):
@@ -132,16 +135,15 @@ def e_step(X, coef, intercept, sample_weight):
         else:
             weights = sample_weight[start:stop]
             state["log_likelihood"] += float(weights @ log_prob_norm)
-            resp *= weights[:, np.newaxis]
-        state["resp_sum"] += resp.sum(axis=0, dtype=np.float64)
-        # X.T @ R rather than R.T @ X, which was seen to stall in OpenBLAS.
-        state["sums"] += X_block.T @ resp
+            resp *= weights
+        state["resp_sum"] += resp.sum(axis=1, dtype=np.float64)
+        state["sums"] += resp @ X_block
 
     states = _blocked(X, n_components, work, make_state)
     return (
         sum(state["log_likelihood"] for state in states),
         sum(state["resp_sum"] for state in states),
-        sum(state["sums"] for state in states).T,
+        sum(state["sums"] for state in states),
     )
 
 
@@ -169,7 +171,7 @@ def log_resp(X, coef, intercept):
     def work(scratch, _, X_block, start, stop):
         joint = scratch.joint_log_prob(X_block, coef, intercept)
         log_prob_norm[start:stop] = log_normalize(joint)
-        out[start:stop] = joint
+        out[start:stop] = joint.T
 
     _blocked(X, coef.shape[0], work)
     return log_prob_norm, out
@@ -190,10 +192,10 @@ def weighted_sums(X, weights):
     n_components = weights.shape[1]
 
     def make_state():
-        return {"sums": np.zeros((X.shape[1], n_components))}
+        return {"sums": np.zeros((n_components, X.shape[1]))}
 
     def work(scratch, state, X_block, start, stop):
-        state["sums"] += X_block.T @ weights[start:stop].astype(X_block.dtype)
+        state["sums"] += weights[start:stop].T.astype(X_block.dtype) @ X_block
 
     states = _blocked(X, n_components, work, make_state)
-    return sum(state["sums"] for state in states).T
+    return sum(state["sums"] for state in states)

@@ -56,8 +56,9 @@ def _blocked(X, work, make_state):
 
 
 def _joint_log_prob(X_block, coef, intercept):
-    joint = np.asarray(X_block @ coef.T)
-    joint += intercept
+    """``coef @ X_block.T + intercept``, components first: shape (K, rows)."""
+    joint = np.ascontiguousarray(np.asarray(X_block @ coef.T).T)
+    joint += intercept[:, np.newaxis]
     return joint
 
 
@@ -92,9 +93,9 @@ def e_step(X, coef, intercept, sample_weight):
         log_prob_norm = normalize(resp)
         weights = sample_weight[start:stop]
         state["log_likelihood"] += float(weights @ log_prob_norm)
-        resp *= weights[:, np.newaxis]
-        state["resp_sum"] += resp.sum(axis=0, dtype=np.float64)
-        state["sums"] += X_block.T @ resp
+        resp *= weights
+        state["resp_sum"] += resp.sum(axis=1, dtype=np.float64)
+        state["sums"] += X_block.T @ resp.T
 
     states = _blocked(X, work, make_state)
     return (
@@ -120,7 +121,7 @@ def log_resp(X, coef, intercept):
     """
     coef, intercept = as_compute_dtype(X, coef, intercept)
     joint = _joint_log_prob(X, coef, intercept).astype(np.float64, copy=False)
-    return log_normalize(joint), joint
+    return log_normalize(joint), np.ascontiguousarray(joint.T)
 
 
 def weighted_sums(X, weights):
