@@ -203,3 +203,11 @@ def test_fit_on_every_dtype_equals_float64(rng, blocking, layout, tied):
     assert_allclose(
         est.predict_proba(convert(X)), reference.predict_proba(X), atol=1e-4
     )
+
+
+def test_threads_follow_blas_limits():
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert _common.n_threads() == 1
+    assert _common.n_threads() >= 1

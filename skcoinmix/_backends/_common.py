@@ -42,11 +42,16 @@ def as_compute_dtype(X, coef, intercept):
 
 
 def n_threads():
-    """The number of threads the kernels use: the CPUs this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    """The number of threads the kernels use: as many as BLAS may use now.
+
+    So ``threadpoolctl.threadpool_limits``, ``OMP_NUM_THREADS`` /
+    ``OPENBLAS_NUM_THREADS`` and joblib's limits inside its workers (no
+    oversubscription under ``GridSearchCV(n_jobs=...)``) limit skcoinmix too.
+    """
+    blas = _blas_controller().select(user_api="blas").lib_controllers
+    if blas:
+        return max(1, min(lib.num_threads for lib in blas))
+    return max(1, len(os.sched_getaffinity(0)))  # pragma: no cover - no BLAS found
 
 
 def run_blocks(blocks, work, make_state, *, n_entries):

@@ -1,8 +1,9 @@
 """Sparse kernels: the same interface as :mod:`.dense` for ``scipy.sparse`` input.
 
 Implicit zeros are zeros and nothing is ever densified. A CSR matrix is cut
-into row blocks that share its arrays (no copies), and the blocks are spread
-over threads; a CSC matrix is used whole.
+into row blocks that share its arrays (no copies), which keeps the (K, rows)
+temporaries small; a CSC matrix is used whole. Everything runs on one thread,
+as scipy's sparse products hold the GIL.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -51,7 +52,9 @@ def _blocked(X, work, make_state):
         blocks,
         lambda state, start, stop: work(state, _rows(X, start, stop), start, stop),
         make_state,
-        n_entries=X.nnz,
+        # scipy's sparse products hold the GIL: threads would only add
+        # overhead (measured 1.2x against 0.85x of the bare products).
+        n_entries=0,
     )
 
 
