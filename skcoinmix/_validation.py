@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from sklearn.utils.validation import _check_sample_weight
 
 __all__ = [
+    "as_float_array",
     "binarize_data",
     "check_means_init",
     "check_sample_weight",
@@ -56,7 +57,7 @@ def check_weights_init(weights_init, n_components):
     -------
     weights : ndarray of shape (n_components,), float64
     """
-    weights = _as_float_array(weights_init, "weights_init")
+    weights = as_float_array(weights_init, "weights_init")
     if weights.shape != (n_components,):
         raise ValueError(
             f"The parameter 'weights_init' should have the shape "
@@ -93,7 +94,7 @@ def check_means_init(means_init, n_components, n_features, tie_features):
     means : ndarray of shape (n_components, n_features), or (n_components, 1)
         when ``tie_features`` is True; float64.
     """
-    means = _as_float_array(means_init, "means_init")
+    means = as_float_array(means_init, "means_init")
     accepted = [(n_components, n_features)]
     if tie_features:
         accepted.append((n_components, 1))
@@ -120,7 +121,8 @@ def check_means_init(means_init, n_components, n_features, tie_features):
     return means
 
 
-def _as_float_array(value, name):
+def as_float_array(value, name):
+    """``value`` as a finite float64 array; errors name the parameter ``name``."""
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -21,6 +21,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._validation import as_float_array
+
 __all__ = ["load_coin_example", "make_bernoulli_mixture", "make_coin_tosses"]
 
 #: The file of :func:`load_coin_example`, in the package folder ``data/``.
@@ -53,21 +55,13 @@ def _check_count(value, name, minimum=1):
 
 def _as_float_array(value, name, ndim):
     """A finite float64 array of ``ndim`` dimensions, not empty."""
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"The parameter '{name}' should be an array of numbers, but got "
-            f"{type(value).__name__}: {exc}"
-        ) from None
+    array = as_float_array(value, name)
     if array.ndim != ndim or array.size == 0:
         shape = "(n_components,)" if ndim == 1 else "(n_components, n_features)"
         raise ValueError(
             f"The parameter '{name}' should be a non-empty {ndim}-D array of shape "
             f"{shape}, but got shape {array.shape}."
         )
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"The parameter '{name}' contains NaN or infinity.")
     return array
 
 

@@ -68,24 +68,34 @@ DENSE_LAYOUTS = {
 }
 
 
-@pytest.mark.parametrize("layout", DENSE_LAYOUTS)
-@pytest.mark.parametrize("n_samples", [1, 5, 101])
-def test_dense_kernels_equal_reference(rng, blocking, layout, n_samples):
-    X, coef, intercept, sample_weight = problem(rng, n_samples, 13)
-    data = DENSE_LAYOUTS[layout](X)
+def assert_kernels_match_reference(
+    backend, data, X, coef, intercept, sample_weight, rtol
+):
     expected = reference_e_step(X, coef, intercept, sample_weight)
-    rtol = 1e-5 if layout == "float32" else 1e-10
-    log_likelihood, resp_sum, sums = dense.e_step(data, coef, intercept, sample_weight)
+    log_likelihood, resp_sum, sums = backend.e_step(
+        data, coef, intercept, sample_weight
+    )
     assert log_likelihood == pytest.approx(expected[0], rel=rtol)
     assert_allclose(resp_sum, expected[1], rtol=rtol)
     assert_allclose(sums, expected[2], rtol=rtol, atol=1e-12)
-    log_norm, log_resp = dense.log_resp(data, coef, intercept)
+    log_norm, log_resp = backend.log_resp(data, coef, intercept)
     assert_allclose(log_norm, expected[3], rtol=rtol)
     assert_allclose(
         log_resp, expected[4], rtol=rtol, atol=1e-5 if rtol > 1e-9 else 1e-10
     )
     resp = np.exp(expected[4])
-    assert_allclose(dense.weighted_sums(data, resp), resp.T @ X, rtol=rtol, atol=1e-12)
+    assert_allclose(
+        backend.weighted_sums(data, resp), resp.T @ X, rtol=rtol, atol=1e-12
+    )
+
+
+@pytest.mark.parametrize("layout", DENSE_LAYOUTS)
+@pytest.mark.parametrize("n_samples", [1, 5, 101])
+def test_dense_kernels_equal_reference(rng, blocking, layout, n_samples):
+    X, coef, intercept, sample_weight = problem(rng, n_samples, 13)
+    rtol = 1e-5 if layout == "float32" else 1e-10
+    data = DENSE_LAYOUTS[layout](X)
+    assert_kernels_match_reference(dense, data, X, coef, intercept, sample_weight, rtol)
 
 
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
@@ -93,20 +103,11 @@ def test_dense_kernels_equal_reference(rng, blocking, layout, n_samples):
 @pytest.mark.parametrize("n_samples", [1, 5, 101])
 def test_sparse_kernels_equal_reference(rng, blocking, fmt, dtype, n_samples):
     X, coef, intercept, sample_weight = problem(rng, n_samples, 13)
-    data = sp.csr_matrix(X, dtype=dtype).asformat(fmt)
-    expected = reference_e_step(X, coef, intercept, sample_weight)
     rtol = 1e-5 if dtype == np.float32 else 1e-10
-    log_likelihood, resp_sum, sums = sparse.e_step(data, coef, intercept, sample_weight)
-    assert log_likelihood == pytest.approx(expected[0], rel=rtol)
-    assert_allclose(resp_sum, expected[1], rtol=rtol)
-    assert_allclose(sums, expected[2], rtol=rtol, atol=1e-12)
-    log_norm, log_resp = sparse.log_resp(data, coef, intercept)
-    assert_allclose(log_norm, expected[3], rtol=rtol)
-    assert_allclose(
-        log_resp, expected[4], rtol=rtol, atol=1e-5 if rtol > 1e-9 else 1e-10
+    data = sp.csr_matrix(X, dtype=dtype).asformat(fmt)
+    assert_kernels_match_reference(
+        sparse, data, X, coef, intercept, sample_weight, rtol
     )
-    resp = np.exp(expected[4])
-    assert_allclose(sparse.weighted_sums(data, resp), resp.T @ X, rtol=rtol, atol=1e-12)
 
 
 def test_blocks_cover_every_row_once():
