@@ -25,7 +25,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._backends import backend_for
 from ._em import BaseMixtureEM
-from ._validation import binarize_data, check_means_init, check_weights_init
+from ._validation import (
+    binarize_data,
+    check_means_init,
+    check_weights_init,
+    has_missing,
+)
 
 __all__ = ["BernoulliMixtureEM"]
 
@@ -53,43 +58,74 @@ class BinaryData:
     ``intercept_k = sum_j log(1 - t_kj) + log w_k``: the E-step is one matrix
     product, and the M-step's sums another (see :mod:`skcoinmix._backends`).
 
+    With missing entries (NaN, dense float data only) the log-likelihood sums
+    over the observed entries only (full-information maximum likelihood):
+    ``x0_i . coef_k + m_i . log(1 - t_k) + log w_k``, with ``x0`` the data
+    with NaN read as 0 and ``m`` the observed mask, one product each.
+
     Attributes
     ----------
     X : {ndarray, sparse matrix} of shape (n, d)
+    missing : bool
+        Whether NaN marks missing entries in ``X``.
     """
 
     X: object
+    missing: bool = False
 
     @property
     def n_samples(self):
         return self.X.shape[0]
 
+    @property
+    def n_views(self):
+        """Products per E-step: the data, and the observed mask if any is missing."""
+        return 2 if self.missing else 1
+
     def take(self, rows):
         """The same data restricted to ``rows`` (an index array)."""
         X = self.X.tocsr() if sp.issparse(self.X) else self.X
-        return BinaryData(X[rows])
+        return BinaryData(X[rows], self.missing)
 
     def clustering_features(self):
-        """What k-means clusters when it initialises the mixture: the rows."""
-        return self.X.astype(np.float64) if self.X.dtype != np.float64 else self.X
+        """What k-means clusters: the rows, missing entries as the column mean."""
+        X = self.X.astype(np.float64) if self.X.dtype != np.float64 else self.X
+        if not self.missing:
+            return X
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+            column_means = np.nan_to_num(np.nanmean(X, axis=0), nan=0.5)
+        return np.where(np.isnan(X), column_means, X)
 
     def linear_params(self, weights, means):
-        """``(coef, intercept)`` of shapes (K, d) and (K,)."""
+        """``(coefs, intercept)``: one or two (K, d) arrays, and (K,)."""
         log_one_minus = np.log1p(-means)
         coef = np.log(means) - log_one_minus
-        return coef, log_one_minus.sum(axis=1) + safe_log(weights)
+        if self.missing:
+            return (coef, log_one_minus), safe_log(weights)
+        return (coef,), log_one_minus.sum(axis=1) + safe_log(weights)
 
     def stats(self, resp_sum, sums):
-        """The M-step's statistics from ``sum_i w_i r_ik`` and ``sum_i w_i r_ik x_i``.
+        """The M-step's statistics from the kernels' sums.
+
+        Parameters
+        ----------
+        resp_sum : ndarray of shape (K,)
+            ``sum_i w_i r_ik``.
+        sums : list of one or two ndarrays of shape (K, d)
+            ``sum_i w_i r_ik x0_i``, and ``sum_i w_i r_ik m_i`` when entries
+            are missing.
 
         Returns
         -------
         stats : dict
             ``"resp_sum"`` (K,); ``"ones"`` (K, d): expected count of ones
-            per feature; ``"trials"`` (K, 1): expected number of trials per
-            feature (``resp_sum``, as every entry is observed).
+            per feature; ``"trials"``: expected number of observed entries
+            per feature, (K, d), or (K, 1) (``resp_sum``) when every entry is
+            observed.
         """
-        return {"resp_sum": resp_sum, "ones": sums, "trials": resp_sum[:, np.newaxis]}
+        trials = sums[1] if self.missing else resp_sum[:, np.newaxis]
+        return {"resp_sum": resp_sum, "ones": sums[0], "trials": trials}
 
 
 @dataclass(frozen=True)
@@ -97,8 +133,10 @@ class CountData:
     """Data reduced once for tied features: per-row counts of ones and zeros.
 
     ``log p(x_i | k) + log w_k = s_i log t_k + f_i log(1 - t_k) + log w_k``
-    with ``s_i`` ones and ``f_i`` zeros in row ``i``: linear in the counts, so
-    an iteration costs O(n K) whatever the number of features.
+    with ``s_i`` ones and ``f_i`` zeros among the observed entries of row
+    ``i``: linear in the counts, so an iteration costs O(n K) whatever the
+    number of features, and runs of different lengths (rows padded with NaN)
+    are fitted alike.
 
     Attributes
     ----------
@@ -107,12 +145,22 @@ class CountData:
     """
 
     counts: np.ndarray
+    n_views = 1
 
     @classmethod
-    def from_binary(cls, X):
-        """Count the ones and zeros of each row of 0/1 data (dense or sparse)."""
-        ones = np.asarray(X.sum(axis=1, dtype=np.float64)).ravel()
-        return cls(np.column_stack([ones, X.shape[1] - ones]))
+    def from_binary(cls, X, missing=False):
+        """Count the ones and zeros of each row of 0/1 data (NaN: not counted)."""
+        if not missing:
+            ones = np.asarray(X.sum(axis=1, dtype=np.float64)).ravel()
+            return cls(np.column_stack([ones, X.shape[1] - ones]))
+        counts = np.empty((X.shape[0], 2))
+        step = max(1, (1 << 20) // max(1, X.shape[1]))
+        for start in range(0, X.shape[0], step):
+            block = X[start : start + step]
+            observed = (~np.isnan(block)).sum(axis=1)
+            counts[start : start + step, 0] = np.nansum(block, axis=1)
+            counts[start : start + step, 1] = observed - counts[start : start + step, 0]
+        return cls(counts)
 
     @property
     def X(self):
@@ -132,12 +180,11 @@ class CountData:
         return (self.counts[:, 0] / np.maximum(trials, 1.0))[:, np.newaxis]
 
     def linear_params(self, weights, means):
-        """``(coef, intercept)`` of shapes (K, 2) and (K,); ``means`` is (K, 1)."""
-        coef = np.hstack([np.log(means), np.log1p(-means)])
-        return coef, safe_log(weights)
+        """``(coefs, intercept)``: one (K, 2) array, and (K,); ``means`` is (K, 1)."""
+        return (np.hstack([np.log(means), np.log1p(-means)]),), safe_log(weights)
 
     def stats(self, resp_sum, sums):
-        """The M-step's statistics; ``sums`` (K, 2) holds expected ones and zeros.
+        """The M-step's statistics; ``sums[0]`` (K, 2) holds expected ones and zeros.
 
         Returns
         -------
@@ -147,8 +194,8 @@ class CountData:
         """
         return {
             "resp_sum": resp_sum,
-            "ones": sums[:, :1],
-            "trials": sums.sum(axis=1, keepdims=True),
+            "ones": sums[0][:, :1],
+            "trials": sums[0].sum(axis=1, keepdims=True),
         }
 
 
@@ -464,9 +511,13 @@ class BernoulliMixtureEM(BaseMixtureEM):
             accept_sparse=("csr", "csc"),
             dtype="numeric",
             ensure_min_samples=1,
+            ensure_all_finite="allow-nan",
         )
-        X = binarize_data(X, self.binarize)
-        return CountData.from_binary(X) if self.tie_features else BinaryData(X)
+        missing = has_missing(X)
+        X = binarize_data(X, self.binarize, missing)
+        if self.tie_features:
+            return CountData.from_binary(X, missing)
+        return BinaryData(X, missing)
 
     def _check_initial_parameters(self, data):
         if self.weights_init is not None:
@@ -498,7 +549,7 @@ class BernoulliMixtureEM(BaseMixtureEM):
         # Weights rescaled to mean 1, so that the smoothing is in units of rows.
         row_weight = sample_weight if rows is None else sample_weight[rows]
         resp *= (row_weight / sample_weight.mean())[:, np.newaxis]
-        sums = backend_for(start.X).weighted_sums(start.X, resp)
+        sums = backend_for(start.X).weighted_sums(start.X, resp, start.n_views)
         stats = start.stats(resp.sum(axis=0), sums)
         means = smoothed_means(stats["ones"], stats["trials"])
         if self.weights_init is not None:
@@ -549,13 +600,13 @@ class BernoulliMixtureEM(BaseMixtureEM):
         return candidates, np.eye(K)[labels]
 
     def _log_resp(self, data, params):
-        coef, intercept = data.linear_params(params["weights"], params["means"])
-        return backend_for(data.X).log_resp(data.X, coef, intercept)
+        coefs, intercept = data.linear_params(params["weights"], params["means"])
+        return backend_for(data.X).log_resp(data.X, coefs, intercept)
 
     def _e_step(self, data, sample_weight, params):
-        coef, intercept = data.linear_params(params["weights"], params["means"])
+        coefs, intercept = data.linear_params(params["weights"], params["means"])
         log_likelihood, resp_sum, sums = backend_for(data.X).e_step(
-            data.X, coef, intercept, sample_weight
+            data.X, coefs, intercept, sample_weight
         )
         return log_likelihood, data.stats(resp_sum, sums)
 

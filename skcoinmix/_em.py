@@ -437,6 +437,7 @@ class BaseMixtureEM(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = True
         return tags
 
     def _print_verbose_msg_init_beg(self, n_init):

@@ -9,6 +9,7 @@ from sklearn.utils.validation import _check_sample_weight
 __all__ = [
     "as_float_array",
     "binarize_data",
+    "has_missing",
     "check_means_init",
     "check_sample_weight",
     "check_weights_init",
@@ -145,16 +146,44 @@ def _dense_row_blocks(X):
         yield X[start : start + step]
 
 
-def _is_binary(values):
-    """Whether every entry of ``values`` (an array) is 0 or 1."""
+def _is_binary(values, missing=False):
+    """Whether every entry of ``values`` (an array) is 0 or 1 (or NaN if ``missing``)."""
     if values.dtype == bool or values.size == 0:
         return True
     if values.dtype.kind in "ui":
         return bool(values.min() >= 0 and values.max() <= 1)
-    return bool(np.all((values == 0) | (values == 1)))
+    binary = (values == 0) | (values == 1)
+    if missing:
+        binary |= np.isnan(values)
+    return bool(np.all(binary))
 
 
-def binarize_data(X, threshold):
+def has_missing(X):
+    """Whether ``X`` (validated with NaN allowed) has NaN entries, which mean missing.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+
+    Returns
+    -------
+    missing : bool
+        Always False for sparse matrices: NaN in them is a ``ValueError``.
+    """
+    if X.dtype.kind != "f":
+        return False
+    if sp.issparse(X):
+        if np.isnan(X.data).any():
+            raise ValueError(
+                "Sparse input with NaN (missing) entries is not supported: "
+                "implicit zeros and missing answers cannot be told apart. Pass "
+                "a dense array with NaN for the missing entries."
+            )
+        return False
+    return any(np.isnan(block).any() for block in _dense_row_blocks(X))
+
+
+def binarize_data(X, threshold, missing=False):
     """Turn validated data into 0/1 values, as ``BernoulliNB`` does, copying only if needed.
 
     Parameters
@@ -166,12 +195,17 @@ def binarize_data(X, threshold):
         Values strictly greater than ``threshold`` become 1, the others 0.
         ``None`` means the data must already hold only 0 and 1.
 
+    missing : bool, default=False
+        Whether NaN marks missing entries (dense float ``X`` only); they stay
+        NaN.
+
     Returns
     -------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
         ``X`` itself when its entries are already 0 and 1 and the threshold
         maps them to themselves (a threshold in [0, 1), or None). Otherwise a
-        binarised copy: uint8 for dense data; for sparse data the same format
+        binarised copy: uint8 for dense data (the input's float dtype, with
+        NaN kept, when entries are missing); for sparse data the same format
         with float64 (float32 for float32 input) values and no explicit zeros.
     """
     identity = threshold is None or 0 <= threshold < 1
@@ -193,16 +227,18 @@ def binarize_data(X, threshold):
         out.data = (X.data > limit).astype(float_dtype)
         out.eliminate_zeros()
         return out
-    binary = all(_is_binary(block) for block in _dense_row_blocks(X))
+    binary = all(_is_binary(block, missing) for block in _dense_row_blocks(X))
     if binary and identity:
         return X
     if threshold is None:
-        _raise_not_binary(X)
-    out = np.empty(X.shape, dtype=np.uint8)
+        _raise_not_binary(X[~np.isnan(X)] if missing else X)
+    out = np.empty(X.shape, dtype=X.dtype if missing else np.uint8)
     for block, out_block in zip(
         _dense_row_blocks(X), _dense_row_blocks(out), strict=True
     ):
-        np.greater(block, threshold, out=out_block)
+        np.greater(block, threshold, out=out_block, casting="unsafe")
+        if missing:
+            out_block[np.isnan(block)] = np.nan
     return out
 
 

@@ -15,20 +15,28 @@ from skcoinmix._bernoulli import BinaryData, CountData
 from skcoinmix._validation import binarize_data
 
 
-def reference_e_step(X, coef, intercept, sample_weight):
-    """The E-step and the M-step's sums, in plain float64 numpy on the whole X."""
+def reference_e_step(X, coefs, intercept, sample_weight):
+    """The E-step and the M-step's sums, in plain float64 numpy on the whole X.
+
+    NaN entries are missing when two coefficient arrays are given.
+    """
     X = X.toarray() if sp.issparse(X) else np.asarray(X)
     X = X.astype(np.float64)
-    joint = X @ coef.T + intercept
+    observed = ~np.isnan(X)
+    views = [np.where(observed, X, 0.0), observed.astype(float)][: len(coefs)]
+    joint = (
+        sum(view @ coef.T for view, coef in zip(views, coefs, strict=True)) + intercept
+    )
     log_norm = logsumexp(joint, axis=1)
     resp = np.exp(joint - log_norm[:, None])
     weighted = resp * sample_weight[:, None]
     return (
         sample_weight @ log_norm,
         weighted.sum(axis=0),
-        weighted.T @ X,
+        [weighted.T @ view for view in views],
         log_norm,
         joint - log_norm[:, None],
+        views,
     )
 
 
@@ -36,7 +44,7 @@ def problem(rng, n_samples, n_features, n_components=4):
     X = (rng.uniform(size=(n_samples, n_features)) < 0.3).astype(np.uint8)
     means = rng.uniform(0.05, 0.95, size=(n_components, n_features))
     weights = rng.dirichlet(np.ones(n_components))
-    coef, intercept = BinaryData(X).linear_params(weights, means)
+    (coef,), intercept = BinaryData(X).linear_params(weights, means)
     sample_weight = rng.uniform(0.1, 2.0, size=n_samples)
     return X, coef, intercept, sample_weight
 
@@ -68,25 +76,24 @@ DENSE_LAYOUTS = {
 }
 
 
-def assert_kernels_match_reference(
-    backend, data, X, coef, intercept, sample_weight, rtol
-):
-    expected = reference_e_step(X, coef, intercept, sample_weight)
-    log_likelihood, resp_sum, sums = backend.e_step(
-        data, coef, intercept, sample_weight
-    )
-    assert log_likelihood == pytest.approx(expected[0], rel=rtol)
+def assert_kernels_match_reference(backend, data, X, coefs, intercept, weights, rtol):
+    # Absolute tolerances for values near 0 (log p(x) = 0 for a row with
+    # nothing observed): round-off of the last bits of the compute dtype.
+    atol = 1e-5 if rtol > 1e-9 else 1e-10
+    expected = reference_e_step(X, coefs, intercept, weights)
+    log_likelihood, resp_sum, sums = backend.e_step(data, coefs, intercept, weights)
+    assert log_likelihood == pytest.approx(expected[0], rel=rtol, abs=atol)
     assert_allclose(resp_sum, expected[1], rtol=rtol)
-    assert_allclose(sums, expected[2], rtol=rtol, atol=1e-12)
-    log_norm, log_resp = backend.log_resp(data, coef, intercept)
-    assert_allclose(log_norm, expected[3], rtol=rtol)
-    assert_allclose(
-        log_resp, expected[4], rtol=rtol, atol=1e-5 if rtol > 1e-9 else 1e-10
-    )
+    assert len(sums) == len(coefs)
+    for got, want in zip(sums, expected[2], strict=True):
+        assert_allclose(got, want, rtol=rtol, atol=1e-12)
+    log_norm, log_resp = backend.log_resp(data, coefs, intercept)
+    assert_allclose(log_norm, expected[3], rtol=rtol, atol=atol)
+    assert_allclose(log_resp, expected[4], rtol=rtol, atol=atol)
     resp = np.exp(expected[4])
-    assert_allclose(
-        backend.weighted_sums(data, resp), resp.T @ X, rtol=rtol, atol=1e-12
-    )
+    sums = backend.weighted_sums(data, resp, len(coefs))
+    for got, view in zip(sums, expected[5], strict=True):
+        assert_allclose(got, resp.T @ view, rtol=rtol, atol=1e-12)
 
 
 @pytest.mark.parametrize("layout", DENSE_LAYOUTS)
@@ -95,7 +102,30 @@ def test_dense_kernels_equal_reference(rng, blocking, layout, n_samples):
     X, coef, intercept, sample_weight = problem(rng, n_samples, 13)
     rtol = 1e-5 if layout == "float32" else 1e-10
     data = DENSE_LAYOUTS[layout](X)
-    assert_kernels_match_reference(dense, data, X, coef, intercept, sample_weight, rtol)
+    assert_kernels_match_reference(
+        dense, data, X, (coef,), intercept, sample_weight, rtol
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_samples", [1, 5, 101])
+def test_dense_kernels_with_missing_entries_equal_reference(
+    rng, blocking, dtype, n_samples
+):
+    X, _, _, sample_weight = problem(rng, n_samples, 13)
+    X = X.astype(dtype)
+    X[rng.uniform(size=X.shape) < 0.3] = np.nan
+    X[0] = np.nan  # a row with every entry missing
+    means = rng.uniform(0.05, 0.95, size=(4, 13))
+    weights = rng.dirichlet(np.ones(4))
+    coefs, intercept = BinaryData(X, missing=True).linear_params(weights, means)
+    assert len(coefs) == 2
+    rtol = 1e-5 if dtype == np.float32 else 1e-10
+    assert_kernels_match_reference(dense, X, X, coefs, intercept, sample_weight, rtol)
+    # A row with nothing observed has the mixing weights as its posterior.
+    assert_allclose(
+        np.exp(dense.log_resp(X, coefs, intercept)[1][0]), weights, rtol=rtol
+    )
 
 
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
@@ -106,7 +136,7 @@ def test_sparse_kernels_equal_reference(rng, blocking, fmt, dtype, n_samples):
     rtol = 1e-5 if dtype == np.float32 else 1e-10
     data = sp.csr_matrix(X, dtype=dtype).asformat(fmt)
     assert_kernels_match_reference(
-        sparse, data, X, coef, intercept, sample_weight, rtol
+        sparse, data, X, (coef,), intercept, sample_weight, rtol
     )
 
 
@@ -120,10 +150,10 @@ def test_blocks_cover_every_row_once():
 def test_zero_weight_component_gives_no_nan(rng):
     X, coef, intercept, sample_weight = problem(rng, 50, 6)
     intercept[1] = -np.inf
-    log_likelihood, resp_sum, sums = dense.e_step(X, coef, intercept, sample_weight)
+    log_likelihood, resp_sum, sums = dense.e_step(X, (coef,), intercept, sample_weight)
     assert np.isfinite(log_likelihood)
-    assert resp_sum[1] == 0 and np.all(sums[1] == 0)
-    log_norm, log_resp = dense.log_resp(X, coef, intercept)
+    assert resp_sum[1] == 0 and np.all(sums[0][1] == 0)
+    log_norm, log_resp = dense.log_resp(X, (coef,), intercept)
     assert np.all(np.isfinite(log_norm)) and np.all(log_resp[:, 1] == -np.inf)
 
 
@@ -133,8 +163,8 @@ def test_integer_data_is_never_converted_whole(rng):
     X, coef, intercept, sample_weight = problem(rng, 4000, 500)
     assert binarize_data(X, 0.0) is X
     tracemalloc.start()
-    dense.e_step(X, coef, intercept, sample_weight)
-    dense.log_resp(X, coef, intercept)
+    dense.e_step(X, (coef,), intercept, sample_weight)
+    dense.log_resp(X, (coef,), intercept)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 0.5 * X.size * 8

@@ -35,10 +35,11 @@ def compute_dtype(X):
     return np.float32 if X.dtype == np.float32 else np.float64
 
 
-def as_compute_dtype(X, coef, intercept):
-    """``coef`` (C-contiguous) and ``intercept`` in the compute dtype of ``X``."""
+def as_compute_dtype(X, coefs, intercept):
+    """``coefs`` (C-contiguous) and ``intercept`` in the compute dtype of ``X``."""
     dtype = compute_dtype(X)
-    return np.ascontiguousarray(coef, dtype=dtype), np.asarray(intercept, dtype=dtype)
+    coefs = tuple(np.ascontiguousarray(coef, dtype=dtype) for coef in coefs)
+    return coefs, np.asarray(intercept, dtype=dtype)
 
 
 def n_threads():

@@ -1,13 +1,16 @@
 """Dense kernels: the E-step and the M-step's product on one block of rows at a time.
 
 A mixture whose log-likelihood is linear in the data,
-``log p(x_i | k) + log w_k = x_i . coef_k + intercept_k`` (Bernoulli; binomial on
-counts), needs per iteration two matrix products, ``X @ coef.T`` and
-``X.T @ resp``, plus O(n K) work. Done naively they stream ``X`` from memory
-twice and make n x K temporaries. Here each block of rows serves both products
-while it is in cache, the n x K work happens in place on the block, and the
-blocks are shared out between threads, so the element-wise work uses every
-core too.
+``log p(x_i | k) + log w_k = sum_v view_v(x_i) . coefs[v][k] + intercept_k``,
+needs per iteration one matrix product per view for the E-step and one for
+the M-step's sums, plus O(n K) work. The views are ``x`` itself, or, when
+entries are missing (NaN), ``x`` with NaN read as 0 and the observed mask
+(Bernoulli: ``coefs = (log t - log(1 - t),)`` or, with missing entries,
+``(log t - log(1 - t), log(1 - t))``). Done naively the products stream
+``X`` from memory twice and make n x K temporaries. Here each block of rows
+serves every product while it is in cache, the n x K work happens in place on
+the block, and the blocks are shared out between threads, so the element-wise
+work uses every core too.
 
 ``X`` may be float64, float32, bool or any integer type. float32 computes in
 float32 (sums accumulated in float64); everything else computes in float64,
@@ -47,59 +50,75 @@ def row_blocks(n_samples, n_features, dtype):
 
 
 class _Scratch:
-    """One thread's buffers, reused from block to block."""
+    """One thread's buffers, reused from block to block.
 
-    def __init__(self, X, n_components, block_size):
+    ``n_views`` is 1 for complete data and 2 for data with NaN: the block with
+    NaN read as 0, and its observed mask.
+    """
+
+    def __init__(self, X, n_components, block_size, n_views):
         dtype = compute_dtype(X)
-        # Only non-float data is converted, into a float block.
-        self.X = None if X.dtype == dtype else np.empty((block_size, X.shape[1]), dtype)
+        shape = (block_size, X.shape[1])
+        # Complete float data are used in place; anything else is decoded.
+        decode = n_views > 1 or X.dtype != dtype
+        self.views = (
+            [np.empty(shape, dtype) for _ in range(n_views)] if decode else None
+        )
         self.joint = np.empty(n_components * block_size, dtype)
         self.n_components = n_components
 
-    def block(self, X, start, stop):
-        if self.X is None:
-            return X[start:stop]
-        block = self.X[: stop - start]
-        np.copyto(block, X[start:stop], casting="unsafe")
-        return block
+    def block_views(self, X, start, stop):
+        """The views of rows ``start:stop``, each of shape (rows, d)."""
+        raw = X[start:stop]
+        if self.views is None:
+            return [raw]
+        views = [view[: stop - start] for view in self.views]
+        np.copyto(views[0], raw, casting="unsafe")
+        if len(views) > 1:
+            missing = np.isnan(raw)
+            views[0][missing] = 0
+            np.logical_not(missing, out=views[1], casting="unsafe")
+        return views
 
-    def joint_log_prob(self, X_block, coef, intercept):
-        """``coef @ X_block.T + intercept``, components first: shape (K, rows)."""
-        rows = X_block.shape[0]
+    def joint_log_prob(self, views, coefs, intercept):
+        """``sum_v coefs[v] @ views[v].T + intercept``, components first: (K, rows)."""
+        rows = views[0].shape[0]
         joint = self.joint[: self.n_components * rows].reshape(self.n_components, rows)
-        np.matmul(coef, X_block.T, out=joint)
+        np.matmul(coefs[0], views[0].T, out=joint)
+        for coef, view in zip(coefs[1:], views[1:], strict=True):
+            joint += coef @ view.T
         joint += intercept[:, np.newaxis]
         return joint
 
 
-def _blocked(X, n_components, work, make_state=None):
-    """Run ``work(scratch, state, X_block, start, stop)`` over the row blocks."""
+def _blocked(X, n_components, n_views, work, make_state=None):
+    """Run ``work(scratch, state, views, start, stop)`` over the row blocks."""
     blocks = row_blocks(X.shape[0], X.shape[1], compute_dtype(X))
     block_size = max((stop - start for start, stop in blocks), default=0)
 
     def new_state():
-        return (
-            _Scratch(X, n_components, block_size),
-            make_state() if make_state else None,
-        )
+        scratch = _Scratch(X, n_components, block_size, n_views)
+        return scratch, make_state() if make_state else None
 
     def run(state, start, stop):
         scratch, inner = state
-        work(scratch, inner, scratch.block(X, start, stop), start, stop)
+        work(scratch, inner, scratch.block_views(X, start, stop), start, stop)
 
     return [inner for _, inner in run_blocks(blocks, run, new_state, n_entries=X.size)]
 
 
-def e_step(X, coef, intercept, sample_weight):
+def e_step(X, coefs, intercept, sample_weight):
     """The E-step and the sums the M-step needs, in one pass over ``X``.
 
     Parameters
     ----------
     X : ndarray of shape (n, d)
-        Any real or integer dtype.
+        Any real or integer dtype; NaN marks a missing entry when two
+        coefficient arrays are given.
 
-    coef : ndarray of shape (K, d)
-        ``log p(x | k) + log w_k = x . coef[k] + intercept[k]``.
+    coefs : tuple of 1 or 2 ndarrays of shape (K, d)
+        ``log p(x | k) + log w_k = x . coefs[0][k] (+ observed . coefs[1][k])
+        + intercept[k]``.
 
     intercept : ndarray of shape (K,)
 
@@ -113,22 +132,23 @@ def e_step(X, coef, intercept, sample_weight):
     resp_sum : ndarray of shape (K,), float64
         ``sum_i w_i r_ik``.
 
-    sums : ndarray of shape (K, d), float64
-        ``sum_i w_i r_ik x_i``.
+    sums : list of 1 or 2 ndarrays of shape (K, d), float64
+        ``sum_i w_i r_ik x_i`` (NaN read as 0), and with missing entries
+        ``sum_i w_i r_ik observed_i``.
     """
-    coef, intercept = as_compute_dtype(X, coef, intercept)
-    n_components, n_features = coef.shape
+    coefs, intercept = as_compute_dtype(X, coefs, intercept)
+    n_components, n_features = coefs[0].shape
     unit_weights = bool(np.all(sample_weight == 1.0))
 
     def make_state():
         return {
             "log_likelihood": 0.0,
             "resp_sum": np.zeros(n_components),
-            "sums": np.zeros((n_components, n_features)),
+            "sums": [np.zeros((n_components, n_features)) for _ in coefs],
         }
 
-    def work(scratch, state, X_block, start, stop):
-        resp = scratch.joint_log_prob(X_block, coef, intercept)
+    def work(scratch, state, views, start, stop):
+        resp = scratch.joint_log_prob(views, coefs, intercept)
         log_prob_norm = normalize(resp)
         if unit_weights:
             state["log_likelihood"] += float(log_prob_norm.sum())
@@ -137,23 +157,25 @@ def e_step(X, coef, intercept, sample_weight):
             state["log_likelihood"] += float(weights @ log_prob_norm)
             resp *= weights
         state["resp_sum"] += resp.sum(axis=1, dtype=np.float64)
-        state["sums"] += resp @ X_block
+        for total, view in zip(state["sums"], views, strict=True):
+            total += resp @ view
 
-    states = _blocked(X, n_components, work, make_state)
+    states = _blocked(X, n_components, len(coefs), work, make_state)
     return (
         sum(state["log_likelihood"] for state in states),
         sum(state["resp_sum"] for state in states),
-        sum(state["sums"] for state in states),
+        [sum(sums) for sums in zip(*(state["sums"] for state in states), strict=True)],
     )
 
 
-def log_resp(X, coef, intercept):
+def log_resp(X, coefs, intercept):
     """Log-probabilities and log-responsibilities of every row.
 
     Parameters
     ----------
     X : ndarray of shape (n, d)
-    coef : ndarray of shape (K, d)
+    coefs : tuple of 1 or 2 ndarrays of shape (K, d)
+        As in :func:`e_step`.
     intercept : ndarray of shape (K,)
 
     Returns
@@ -164,38 +186,43 @@ def log_resp(X, coef, intercept):
     log_resp : ndarray of shape (n, K), float64
         ``log p(k | x_i)``.
     """
-    coef, intercept = as_compute_dtype(X, coef, intercept)
+    coefs, intercept = as_compute_dtype(X, coefs, intercept)
+    n_components = coefs[0].shape[0]
     log_prob_norm = np.empty(X.shape[0])
-    out = np.empty((X.shape[0], coef.shape[0]))
+    out = np.empty((X.shape[0], n_components))
 
-    def work(scratch, _, X_block, start, stop):
-        joint = scratch.joint_log_prob(X_block, coef, intercept)
+    def work(scratch, _, views, start, stop):
+        joint = scratch.joint_log_prob(views, coefs, intercept)
         log_prob_norm[start:stop] = log_normalize(joint)
         out[start:stop] = joint.T
 
-    _blocked(X, coef.shape[0], work)
+    _blocked(X, n_components, len(coefs), work)
     return log_prob_norm, out
 
 
-def weighted_sums(X, weights):
-    """``weights.T @ X`` one block at a time (no whole-``X`` conversion).
+def weighted_sums(X, weights, n_views=1):
+    """``weights.T @ view`` for each view of ``X``, one block at a time.
 
     Parameters
     ----------
     X : ndarray of shape (n, d)
     weights : ndarray of shape (n, K)
+    n_views : {1, 2}
+        2 when NaN marks missing entries (see :func:`e_step`).
 
     Returns
     -------
-    sums : ndarray of shape (K, d), float64
+    sums : list of ``n_views`` ndarrays of shape (K, d), float64
     """
     n_components = weights.shape[1]
 
     def make_state():
-        return {"sums": np.zeros((n_components, X.shape[1]))}
+        return [np.zeros((n_components, X.shape[1])) for _ in range(n_views)]
 
-    def work(scratch, state, X_block, start, stop):
-        state["sums"] += weights[start:stop].T.astype(X_block.dtype) @ X_block
+    def work(scratch, state, views, start, stop):
+        block_weights = weights[start:stop].T.astype(views[0].dtype)
+        for total, view in zip(state, views, strict=True):
+            total += block_weights @ view
 
-    states = _blocked(X, n_components, work, make_state)
-    return sum(state["sums"] for state in states)
+    states = _blocked(X, n_components, n_views, work, make_state)
+    return [sum(sums) for sums in zip(*states, strict=True)]

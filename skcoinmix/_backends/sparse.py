@@ -65,13 +65,19 @@ def _joint_log_prob(X_block, coef, intercept):
     return joint
 
 
-def e_step(X, coef, intercept, sample_weight):
+def _single_view(coefs):
+    if len(coefs) != 1:
+        raise ValueError("Sparse data cannot mark missing entries.")
+    return coefs
+
+
+def e_step(X, coefs, intercept, sample_weight):
     """The E-step and the sums the M-step needs; see :func:`.dense.e_step`.
 
     Parameters
     ----------
     X : sparse matrix of shape (n, d), CSR or CSC
-    coef : ndarray of shape (K, d)
+    coefs : tuple of one ndarray of shape (K, d)
     intercept : ndarray of shape (K,)
     sample_weight : ndarray of shape (n,), float64
 
@@ -79,9 +85,9 @@ def e_step(X, coef, intercept, sample_weight):
     -------
     log_likelihood : float
     resp_sum : ndarray of shape (K,), float64
-    sums : ndarray of shape (K, d), float64
+    sums : list of one ndarray of shape (K, d), float64
     """
-    coef, intercept = as_compute_dtype(X, coef, intercept)
+    (coef,), intercept = as_compute_dtype(X, _single_view(coefs), intercept)
     n_components, n_features = coef.shape
 
     def make_state():
@@ -104,17 +110,17 @@ def e_step(X, coef, intercept, sample_weight):
     return (
         sum(state["log_likelihood"] for state in states),
         sum(state["resp_sum"] for state in states),
-        sum(state["sums"] for state in states).T,
+        [sum(state["sums"] for state in states).T],
     )
 
 
-def log_resp(X, coef, intercept):
+def log_resp(X, coefs, intercept):
     """Log-probabilities and log-responsibilities; see :func:`.dense.log_resp`.
 
     Parameters
     ----------
     X : sparse matrix of shape (n, d), CSR or CSC
-    coef : ndarray of shape (K, d)
+    coefs : tuple of one ndarray of shape (K, d)
     intercept : ndarray of shape (K,)
 
     Returns
@@ -122,21 +128,24 @@ def log_resp(X, coef, intercept):
     log_prob_norm : ndarray of shape (n,), float64
     log_resp : ndarray of shape (n, K), float64
     """
-    coef, intercept = as_compute_dtype(X, coef, intercept)
+    (coef,), intercept = as_compute_dtype(X, _single_view(coefs), intercept)
     joint = _joint_log_prob(X, coef, intercept).astype(np.float64, copy=False)
     return log_normalize(joint), np.ascontiguousarray(joint.T)
 
 
-def weighted_sums(X, weights):
+def weighted_sums(X, weights, n_views=1):
     """``weights.T @ X`` for sparse ``X``.
 
     Parameters
     ----------
     X : sparse matrix of shape (n, d)
     weights : ndarray of shape (n, K)
+    n_views : 1
+        Sparse data have no missing entries.
 
     Returns
     -------
-    sums : ndarray of shape (K, d), float64
+    sums : list of one ndarray of shape (K, d), float64
     """
-    return np.asarray(X.T @ weights, dtype=np.float64).T
+    _single_view(range(n_views))
+    return [np.asarray(X.T @ weights, dtype=np.float64).T]
