@@ -8,7 +8,11 @@ skcoinmix``:
 - :func:`make_bernoulli_mixture`: binary vectors drawn from a general
   mixture of multivariate Bernoulli distributions;
 - :func:`load_coin_example`: the 5 x 10 tosses of Do and Batzoglou (2008),
-  Figure 1, shipped with the package.
+  Figure 1, shipped with the package;
+- :func:`load_lca_example`: published latent class analysis data sets, as
+  tables of response patterns, shipped with the package;
+- :func:`to_patterns` and :func:`from_patterns`: from rows to a table of
+  distinct response patterns with counts, and back.
 
 Every array of zeros and ones is returned as ``int64``.
 """
@@ -20,10 +24,18 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array
 
 from ._validation import as_float_array
 
-__all__ = ["load_coin_example", "make_bernoulli_mixture", "make_coin_tosses"]
+__all__ = [
+    "from_patterns",
+    "load_coin_example",
+    "load_lca_example",
+    "make_bernoulli_mixture",
+    "make_coin_tosses",
+    "to_patterns",
+]
 
 #: The file of :func:`load_coin_example`, in the package folder ``data/``.
 COIN_EXAMPLE_FILE = "do_batzoglou_coins.csv"
@@ -323,3 +335,268 @@ def load_coin_example(*, return_coins=False):
     if not return_coins:
         return X
     return X, np.array(COIN_EXAMPLE_COINS, dtype=np.int64)
+
+
+# ------------------------------------------------------ response patterns
+def to_patterns(X, sample_weight=None):
+    """Group the rows of ``X`` into distinct response patterns with their counts.
+
+    Published latent class data come as such tables; fitting the patterns
+    with ``sample_weight=counts`` gives the same model as fitting the rows,
+    in a fraction of the time. NaN (a missing answer) is a value of its own:
+    rows with NaN at the same positions and equal observed values form one
+    pattern.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Numeric data, NaN allowed (infinity is not); sparse matrices are
+        refused (call ``X.toarray()`` first).
+
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative frequency weights of the rows; None counts each row once.
+
+    Returns
+    -------
+    patterns : ndarray of shape (n_patterns, n_features)
+        The distinct rows, sorted lexicographically (column 0 first; in each
+        column NaN comes after every number). Same dtype as ``X`` after
+        validation (float64 for lists of floats, int64 for ints).
+
+    counts : ndarray of shape (n_patterns,)
+        How many rows (int64), or their total weight (float64) with
+        ``sample_weight``, each pattern stands for. A pattern whose rows all
+        have weight 0 is kept with count 0.
+
+    See Also
+    --------
+    from_patterns : The inverse: the rows of a pattern table.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcoinmix.datasets import to_patterns
+    >>> X = np.array([[1, 0], [0, 1], [1, 0], [np.nan, 1], [np.nan, 1]])
+    >>> patterns, counts = to_patterns(X)
+    >>> patterns
+    array([[ 0.,  1.],
+           [ 1.,  0.],
+           [nan,  1.]])
+    >>> counts
+    array([1, 2, 2])
+    """
+    X = check_array(X, dtype="numeric", ensure_all_finite="allow-nan", input_name="X")
+    weights = None
+    if sample_weight is not None:
+        weights = _check_row_weights(sample_weight, X.shape[0])
+    if X.dtype.kind == "f":
+        # Sort keys, column by column: (is missing, value with NaN read as 0),
+        # so that NaN sorts last and NaN == NaN for the grouping.
+        missing = np.isnan(X)
+        keys = np.empty((X.shape[0], 2 * X.shape[1]), dtype=X.dtype)
+        keys[:, 0::2] = missing
+        keys[:, 1::2] = np.where(missing, 0, X)
+    else:
+        keys = X  # integers and booleans: compared exactly as they are
+    order = np.lexsort(keys[:, ::-1].T)
+    sorted_keys = keys[order]
+    starts = np.ones(X.shape[0], dtype=bool)
+    starts[1:] = np.any(sorted_keys[1:] != sorted_keys[:-1], axis=1)
+    group = np.cumsum(starts) - 1
+    if weights is None:
+        counts = np.bincount(group).astype(np.int64)
+    else:
+        counts = np.bincount(group, weights=weights[order])
+    return X[order[starts]], counts
+
+
+def from_patterns(patterns, counts):
+    """Expand a table of response patterns into one row per respondent.
+
+    Parameters
+    ----------
+    patterns : array-like of shape (n_patterns, n_features)
+        The distinct rows; NaN (a missing answer) is allowed.
+
+    counts : array-like of shape (n_patterns,)
+        How many times each pattern occurs: non-negative integers (floats
+        with integer values, as read from a file, are accepted).
+
+    Returns
+    -------
+    X : ndarray of shape (counts.sum(), n_features)
+        Each pattern repeated ``counts`` times, in the table's order; same
+        dtype as ``patterns`` after validation.
+
+    See Also
+    --------
+    to_patterns : The inverse: the pattern table of some rows.
+
+    Examples
+    --------
+    >>> from skcoinmix.datasets import from_patterns
+    >>> from_patterns([[0, 1], [1, 1]], counts=[1, 2])
+    array([[0, 1],
+           [1, 1],
+           [1, 1]])
+    """
+    patterns = check_array(
+        patterns,
+        dtype="numeric",
+        ensure_all_finite="allow-nan",
+        ensure_min_samples=0,
+        input_name="patterns",
+    )
+    counts = _check_counts(counts, patterns.shape[0])
+    return np.repeat(patterns, counts, axis=0)
+
+
+def _check_row_weights(sample_weight, n_samples):
+    """Finite non-negative weights of shape (n_samples,), as float64."""
+    weights = as_float_array(sample_weight, "sample_weight")
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"The parameter 'sample_weight' should have the shape (n_samples,) = "
+            f"({n_samples},), but got {weights.shape}."
+        )
+    if np.any(weights < 0):
+        raise ValueError(
+            "The parameter 'sample_weight' should be non-negative, but got min "
+            f"value {weights.min():.5g}."
+        )
+    return weights
+
+
+def _check_counts(counts, n_patterns):
+    """Pattern counts: non-negative integers of shape (n_patterns,), as int64."""
+    values = as_float_array(counts, "counts")
+    if values.shape != (n_patterns,):
+        raise ValueError(
+            "The parameter 'counts' should have one entry per pattern (row of "
+            f"'patterns'), i.e. the shape ({n_patterns},), but got {values.shape}."
+        )
+    if np.any(values < 0) or np.any(values != np.round(values)):
+        bad = values[(values < 0) | (values != np.round(values))]
+        raise ValueError(
+            "The parameter 'counts' should hold non-negative integers, but got "
+            f"{bad[0]:g}. Fractional weights cannot be expanded into rows: pass "
+            "them to fit as sample_weight with the patterns instead."
+        )
+    return values.astype(np.int64)
+
+
+# ------------------------------------------------- latent class examples
+#: The latent class analysis examples of :func:`load_lca_example`: name ->
+#: file in the package folder ``data/`` (a pattern table).
+LCA_EXAMPLES = {
+    "stouffer_toby": "stouffer_toby.csv",
+    "carcinoma": "carcinoma.csv",
+}
+
+
+def load_lca_example(name, *, as_patterns=False, as_frame=False):
+    """Load a published latent class analysis data set.
+
+    The data are shipped with the package as tables of response patterns
+    (``skcoinmix/data/<name>.csv``: a header of item names and a ``count``
+    column; sources in ``skcoinmix/data/README.md``). Answers are coded 1 and
+    0; no answer is missing.
+
+    ==================  =====  =====  ========  =====================================
+    name                rows   items  patterns  content
+    ==================  =====  =====  ========  =====================================
+    ``"stouffer_toby"`` 216    4      16        role conflict: items ``A`` to ``D``,
+                                                1 = universalistic answer
+    ``"carcinoma"``     118    7      20        7 pathologists (``A`` to ``G``) rate
+                                                118 slides, 1 = carcinoma
+    ==================  =====  =====  ========  =====================================
+
+    - ``"stouffer_toby"``: S. A. Stouffer and J. Toby, "Role conflict and
+      personality", American Journal of Sociology 56, 395-406 (1951), as
+      analysed by L. A. Goodman, "Exploratory latent structure analysis using
+      both identifiable and unidentifiable models", Biometrika 61, 215-231
+      (1974). Two classes give the maximum log-likelihood -504.4677.
+    - ``"carcinoma"``: A. Agresti, Categorical Data Analysis, 2nd ed., Wiley
+      (2002), Table 13.1 (the ``carcinoma`` data of the R package poLCA).
+      Two, three and four classes give the maximum log-likelihoods
+      -317.2568, -293.705 and -289.2858.
+
+    Parameters
+    ----------
+    name : {"stouffer_toby", "carcinoma"}
+        The data set.
+
+    as_patterns : bool, default=False
+        If True, return the table of distinct response patterns and their
+        counts (fit it with ``sample_weight=counts``: the same model as the
+        rows, faster); if False, one row per respondent, in the table's order.
+
+    as_frame : bool, default=False
+        If True, return the data as a :class:`pandas.DataFrame` whose columns
+        are the item names (and ``counts`` as a :class:`pandas.Series` named
+        ``"count"``), so that a fitted estimator knows the item names
+        (``feature_names_in_``). Requires pandas.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_items), int64, or DataFrame
+        Only when ``as_patterns=False``: one row per respondent.
+
+    patterns : ndarray of shape (n_patterns, n_items), int64, or DataFrame
+        Only when ``as_patterns=True``: the distinct response patterns,
+        sorted lexicographically.
+
+    counts : ndarray of shape (n_patterns,), int64, or Series
+        Only when ``as_patterns=True``: the number of respondents with each
+        pattern.
+
+    See Also
+    --------
+    to_patterns, from_patterns : Convert between rows and pattern tables.
+    skcoinmix.fit_report : The fit statistics of latent class analysis.
+
+    Examples
+    --------
+    >>> from skcoinmix.datasets import load_lca_example
+    >>> patterns, counts = load_lca_example("stouffer_toby", as_patterns=True)
+    >>> patterns.shape, int(counts.sum())
+    ((16, 4), 216)
+    >>> patterns[-1], int(counts[-1])  # universalistic on all four items
+    (array([1, 1, 1, 1]), 42)
+    >>> load_lca_example("carcinoma").shape
+    (118, 7)
+    """
+    if not isinstance(name, str) or name not in LCA_EXAMPLES:
+        names = ", ".join(repr(key) for key in LCA_EXAMPLES)
+        raise ValueError(
+            f"The parameter 'name' should be one of {names}, but got {name!r}."
+        )
+    names, patterns, counts = _read_pattern_table(LCA_EXAMPLES[name])
+    if as_patterns:
+        if as_frame:
+            pd = _import_pandas()
+            return pd.DataFrame(patterns, columns=names), pd.Series(
+                counts, name="count"
+            )
+        return patterns, counts
+    X = np.repeat(patterns, counts, axis=0)
+    if as_frame:
+        return _import_pandas().DataFrame(X, columns=names)
+    return X
+
+
+def _read_pattern_table(filename):
+    """A packaged pattern table: item names, patterns (m, J) and counts (m,), int64."""
+    path = resources.files("skcoinmix") / "data" / filename
+    with path.open("r", encoding="utf-8") as file:
+        header = file.readline().strip().split(",")
+        table = np.loadtxt(file, delimiter=",", dtype=np.int64, ndmin=2)
+    return header[:-1], table[:, :-1], table[:, -1]
+
+
+def _import_pandas():
+    try:
+        import pandas as pd
+    except ImportError as exc:  # pragma: no cover - pandas is a test extra
+        raise ImportError("as_frame=True requires pandas: pip install pandas.") from exc
+    return pd

@@ -216,7 +216,7 @@ def test_main_coin_never_picked(capsys):
         (["--weights", "0.5", "0.6"], "argument --weights: the probabilities"),
         (["--random-state", "-1"], "argument --random-state: must be an integer"),
         (["--unknown"], "unrecognized arguments: --unknown"),
-        (["fit"], "invalid choice: 'fit'"),
+        (["fit"], "the following arguments are required"),
         (["demo", "--n-sets", "0"], "argument --n-sets: must be an integer >= 2"),
     ],
 )

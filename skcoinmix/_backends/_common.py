@@ -76,8 +76,9 @@ def run_blocks(blocks, work, make_state, *, n_entries):
     -------
     states : list
     """
-    threads = min(n_threads(), len(blocks))
-    if threads <= 1 or n_entries < MIN_ENTRIES_FOR_THREADS:
+    small = n_entries < MIN_ENTRIES_FOR_THREADS or len(blocks) < 2
+    threads = 1 if small else min(n_threads(), len(blocks))
+    if threads <= 1:
         state = make_state()
         for start, stop in blocks:
             work(state, start, stop)

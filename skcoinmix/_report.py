@@ -1,0 +1,723 @@
+"""The fit report of a latent class model, as poLCA and Mplus print it.
+
+:func:`fit_report` evaluates a fitted :class:`~skcoinmix.BernoulliMixtureEM`
+on data and returns a :class:`FitReport`: information criteria, goodness of
+fit against the observed response patterns, classification entropy, class
+sizes and item-response probabilities. The statistics are small pure
+functions of arrays below; :func:`fit_report` only gathers their inputs from
+the estimator.
+
+Shapes: ``n`` rows, ``J`` items (features), ``K`` classes (components),
+``m`` distinct response patterns.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import entr, logsumexp
+from scipy.stats import chi2
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._bernoulli import BernoulliMixtureEM
+from ._validation import check_sample_weight
+
+__all__ = ["FitReport", "fit_report"]
+
+#: Entries per block when the data are read block by block.
+_BLOCK_ENTRIES = 1 << 20
+
+#: G-squared and the Pearson chi-square are computed for at most this many
+#: items. Beyond it the table has more than a million cells, nearly all
+#: empty, and the chi-square reference distribution means nothing.
+MAX_ITEMS_FIT_STATISTICS = 20
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """What poLCA and Mplus print about a fitted latent class model.
+
+    Made by :func:`fit_report`; ``str(report)`` is a plain-text report with
+    aligned columns and :meth:`to_dict` a JSON-serialisable dictionary. Class
+    ``k`` of the report is component ``k`` of the estimator.
+
+    Attributes
+    ----------
+    n_components : int
+        The number of latent classes ``K``.
+    n_items : int
+        The number of items (features) ``J``.
+    n_samples : int
+        The number of rows of the data.
+    sample_size : float
+        ``N``, the weighted number of rows: the sum of the sample weights.
+    log_likelihood : float
+        ``sum_i w_i log p(x_i)``, without the multinomial constant (as
+        poLCA prints it).
+    n_parameters : int
+        The number of free parameters ``p``: ``K J + K - 1`` (``2K - 1``
+        with tied features, ``K - 1`` fewer when the weights are fixed).
+    aic, bic, sabic : float
+        ``-2 LL + 2 p``, ``-2 LL + p log N`` and the sample-size-adjusted
+        BIC of Sclove (1987), ``-2 LL + p log((N + 2) / 24)``.
+    df : int or float
+        The residual degrees of freedom, as in poLCA:
+        ``min(N, 2^J - 1) - p``, a float only when ``N`` is not a whole
+        number and below ``2^J - 1``.
+    g_squared, chi_squared : float or None
+        The likelihood-ratio statistic G² and Pearson's X² of the observed
+        pattern counts against the fitted ones; None when not computed (see
+        ``fit_statistics_note``).
+    g_squared_p_value, chi_squared_p_value : float or None
+        Their upper tail probabilities under a chi-square distribution with
+        ``df`` degrees of freedom; None when not computed or when
+        ``df <= 0``.
+    n_complete : float
+        The weighted number of rows without a missing answer: the ``N`` of
+        G² and X².
+    n_patterns : int or None
+        The number of distinct response patterns among those rows (with a
+        positive weight); None when not computed.
+    fit_statistics_note : str or None
+        Why G² and X² were left out, or which rows they are computed on;
+        None when they cover every row.
+    relative_entropy : float
+        The relative entropy of the classification (Mplus's "entropy", the
+        entropy R²), in [0, 1]: 1 when every row belongs to one class with
+        certainty. 1 by convention for a single class.
+    class_weights : tuple of float, length K
+        The estimated class sizes (``weights_``).
+    modal_class_proportions : tuple of float, length K
+        The weighted share of rows whose most probable class is ``k``.
+    item_labels : tuple of str
+        The rows of ``item_probabilities``: the feature names, or
+        ``"item 0"``, ``"item 1"``, ...; a single ``"all items (tied)"``
+        with tied features.
+    item_probabilities : tuple of tuple of float, shape (K, len(item_labels))
+        The probability of a 1 for each class and item (``means_``).
+    converged : bool
+        Whether the estimator's best run converged.
+    n_iter : int
+        The number of EM iterations of the best run.
+    """
+
+    n_components: int
+    n_items: int
+    n_samples: int
+    sample_size: float
+    log_likelihood: float
+    n_parameters: int
+    aic: float
+    bic: float
+    sabic: float
+    df: int | float
+    g_squared: float | None
+    g_squared_p_value: float | None
+    chi_squared: float | None
+    chi_squared_p_value: float | None
+    n_complete: float
+    n_patterns: int | None
+    fit_statistics_note: str | None
+    relative_entropy: float
+    class_weights: tuple
+    modal_class_proportions: tuple
+    item_labels: tuple
+    item_probabilities: tuple
+    converged: bool
+    n_iter: int
+
+    def to_dict(self):
+        """The report as plain Python types, ready for :func:`json.dumps`.
+
+        Returns
+        -------
+        report : dict
+            One entry per attribute; tuples become lists, missing values
+            None.
+        """
+        return {field.name: _plain(getattr(self, field.name)) for field in fields(self)}
+
+    def __str__(self):
+        return "\n".join(_format_report(self))
+
+
+def fit_report(estimator, X, sample_weight=None):
+    """Report the fit of a latent class model, as poLCA and Mplus print it.
+
+    Parameters
+    ----------
+    estimator : BernoulliMixtureEM
+        A fitted mixture.
+
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The data to evaluate, usually the training data; validated (and
+        binarised) as the estimator's ``score_samples`` does. NaN marks a
+        missing answer when the estimator accepts it.
+
+    sample_weight : array-like of shape (n_samples,), default=None
+        Frequency weights, e.g. the counts of a table of response patterns;
+        ``N`` is their sum.
+
+    Returns
+    -------
+    report : FitReport
+        ``print(report)`` for the text; ``report.to_dict()`` for the numbers.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not a :class:`~skcoinmix.BernoulliMixtureEM`.
+    sklearn.exceptions.NotFittedError
+        If it is not fitted.
+    ValueError
+        If ``X`` does not match the fitted features, or ``sample_weight``
+        is invalid.
+
+    Notes
+    -----
+    ``log_likelihood`` is ``estimator.score(X, sample_weight) * N``;
+    ``aic`` and ``bic`` equal ``estimator.aic`` and ``estimator.bic``.
+
+    **Goodness of fit.** The rows are grouped into response patterns after
+    binarisation (``X > estimator.binarize``), summing their weights into
+    observed counts ``n_s``; the expected count of a pattern is
+    ``e_s = N p(s)``. Then ``G² = 2 sum_s n_s log(n_s / e_s)`` over the
+    observed patterns, and ``X² = sum_s (n_s - e_s)² / e_s`` over all
+    ``2^J`` patterns, the unobserved ones adding their expected counts: as
+    poLCA, it is computed as the sum over the observed patterns plus
+    ``N - sum_s e_s``, so no cell is enumerated. The degrees of freedom
+    follow poLCA too, ``min(N, 2^J - 1) - p`` with ``N`` all the rows: with
+    fewer rows than cells, the number of rows bounds the number of
+    patterns that can be observed. Neither statistic is computed for more
+    than 20 items.
+
+    **Missing answers.** As in poLCA, G² and X² use only the rows with no
+    missing answer: their ``N`` is the weighted number of those rows
+    (``n_complete``), and ``fit_statistics_note`` says so. The
+    log-likelihood, the information criteria and the entropy use every row.
+
+    **Entropy.** ``relative_entropy = 1 - sum_i w_i sum_k -r_ik log r_ik /
+    (N log K)`` with ``r_ik`` the posterior class probabilities (Ramaswamy
+    et al., 1993); it is 1 when ``K = 1``, where nothing is uncertain.
+
+    References
+    ----------
+    D. A. Linzer and J. B. Lewis, "poLCA: an R package for polytomous
+    variable latent class analysis", Journal of Statistical Software 42(10)
+    (2011).
+
+    S. L. Sclove, "Application of model-selection criteria to some problems
+    in multivariate analysis", Psychometrika 52, 333-343 (1987).
+
+    V. Ramaswamy, W. S. DeSarbo, D. J. Reibstein and W. T. Robinson, "An
+    empirical pooling approach for estimating marketing mix elasticities
+    with PIMS data", Marketing Science 12, 103-124 (1993).
+
+    Examples
+    --------
+    Two classes for the Stouffer-Toby role-conflict items (Goodman, 1974),
+    fitted to the table of response patterns:
+
+    >>> from skcoinmix import BernoulliMixtureEM, fit_report
+    >>> from skcoinmix.datasets import load_lca_example
+    >>> patterns, counts = load_lca_example("stouffer_toby", as_patterns=True)
+    >>> est = BernoulliMixtureEM(2, init_params="random", n_init=10, tol=1e-8,
+    ...                          max_iter=5000, random_state=0)
+    >>> est = est.fit(patterns, sample_weight=counts)
+    >>> report = fit_report(est, patterns, sample_weight=counts)
+    >>> round(report.log_likelihood, 4), report.n_parameters, report.df
+    (-504.4677, 9, 6)
+    >>> round(report.g_squared, 2), round(report.bic, 2)
+    (2.72, 1057.31)
+    >>> print(report)  # doctest: +ELLIPSIS
+    Latent class model: 2 classes, 4 items, BernoulliMixtureEM
+    ...
+    maximum log-likelihood                   -504.4677
+    ...
+    """
+    if not isinstance(estimator, BernoulliMixtureEM):
+        got = (
+            f"the class {estimator.__name__} (not an instance)"
+            if isinstance(estimator, type)
+            else f"a {type(estimator).__name__}"
+        )
+        raise TypeError(
+            f"fit_report needs a fitted skcoinmix.BernoulliMixtureEM, but got {got}."
+        )
+    check_is_fitted(estimator)
+    # score_samples validates X against the fitted features (and refuses what
+    # the estimator refuses), so everything below can trust X's shape.
+    log_prob = estimator.score_samples(X)
+    resp = estimator.predict_proba(X)
+    weights = check_sample_weight(sample_weight, log_prob.shape[0])
+
+    N = float(weights.sum())
+    log_likelihood = float(np.dot(weights, log_prob))
+    n_parameters = int(estimator._n_parameters())
+    n_items = int(estimator.n_features_in_)
+    information = information_criteria(log_likelihood, n_parameters, N)
+    df = residual_df(N, n_items, n_parameters)
+
+    goodness = _goodness_of_fit(estimator, _validated(X), weights)
+
+    item_labels, item_probabilities = _item_table(estimator)
+    return FitReport(
+        n_components=int(estimator.n_components),
+        n_items=n_items,
+        n_samples=int(log_prob.shape[0]),
+        sample_size=N,
+        log_likelihood=log_likelihood,
+        n_parameters=n_parameters,
+        **information,
+        df=df,
+        g_squared=goodness["g_squared"],
+        g_squared_p_value=_p_value(goodness["g_squared"], df),
+        chi_squared=goodness["chi_squared"],
+        chi_squared_p_value=_p_value(goodness["chi_squared"], df),
+        n_complete=goodness["n_complete"],
+        n_patterns=goodness["n_patterns"],
+        fit_statistics_note=goodness["note"],
+        relative_entropy=relative_entropy(resp, weights),
+        class_weights=tuple(float(w) for w in estimator.weights_),
+        modal_class_proportions=tuple(
+            float(share) for share in modal_proportions(resp, weights)
+        ),
+        item_labels=item_labels,
+        item_probabilities=item_probabilities,
+        converged=bool(estimator.converged_),
+        n_iter=int(estimator.n_iter_),
+    )
+
+
+# ------------------------------------------------------------ statistics
+def information_criteria(log_likelihood, n_parameters, sample_size):
+    """AIC, BIC and the sample-size-adjusted BIC.
+
+    Parameters
+    ----------
+    log_likelihood : float
+        The total (weighted) log-likelihood ``LL``.
+    n_parameters : int
+        The number of free parameters ``p``.
+    sample_size : float
+        ``N``.
+
+    Returns
+    -------
+    criteria : dict
+        ``"aic"``: ``-2 LL + 2 p``; ``"bic"``: ``-2 LL + p log N``;
+        ``"sabic"``: ``-2 LL + p log((N + 2) / 24)`` (Sclove, 1987).
+    """
+    deviance = -2.0 * log_likelihood
+    return {
+        "aic": deviance + 2.0 * n_parameters,
+        "bic": float(deviance + n_parameters * np.log(sample_size)),
+        "sabic": float(deviance + n_parameters * np.log((sample_size + 2.0) / 24.0)),
+    }
+
+
+def residual_df(sample_size, n_items, n_parameters):
+    """poLCA's residual degrees of freedom, ``min(N, 2^J - 1) - p``.
+
+    Parameters
+    ----------
+    sample_size : float
+        ``N``, the weighted number of rows.
+    n_items : int
+        ``J``; the table of response patterns has ``2^J`` cells.
+    n_parameters : int
+        ``p``.
+
+    Returns
+    -------
+    df : int or float
+        An int unless ``N`` is fractional and below ``2^J - 1``.
+    """
+    free_cells = 2**n_items - 1  # a Python int: exact for any J
+    if sample_size < free_cells:
+        df = sample_size - n_parameters
+        return int(df) if float(sample_size).is_integer() else float(df)
+    return free_cells - n_parameters
+
+
+def pattern_counts(codes, weights, n_items):
+    """Distinct 0/1 patterns and their summed weights, patterns of weight 0 left out.
+
+    Parameters
+    ----------
+    codes : ndarray of shape (n,), int64
+        Each row's pattern as an integer, item 0 the highest bit (see
+        :func:`pattern_codes`).
+    weights : ndarray of shape (n,)
+    n_items : int
+        ``J``.
+
+    Returns
+    -------
+    patterns : ndarray of shape (m, J), float64
+        The distinct 0/1 rows, sorted lexicographically, each with a positive
+        total weight.
+    counts : ndarray of shape (m,), float64
+    """
+    unique, inverse = np.unique(codes, return_inverse=True)
+    counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(unique))
+    # A pattern seen only with weight 0 is not observed: it belongs to the
+    # unobserved cells of the chi-square.
+    seen = counts > 0
+    bits = np.left_shift(1, np.arange(n_items - 1, -1, -1, dtype=np.int64))
+    patterns = (unique[seen, np.newaxis] & bits) > 0
+    return patterns.astype(np.float64), counts[seen]
+
+
+def pattern_codes(X, threshold):
+    """Each row's binarised pattern as an integer, and which rows are complete.
+
+    Rows are read in blocks, so no float copy of ``X`` is made.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n, J)
+        Validated numeric data, ``J <= 62``; NaN marks a missing answer.
+    threshold : float or None
+        The estimator's ``binarize``: an entry is 1 when it is greater
+        (``None``: the data are already 0/1).
+
+    Returns
+    -------
+    codes : ndarray of shape (n,), int64
+        ``sum_j b_ij 2^(J - 1 - j)`` for the binarised row ``b_i``; rows with
+        a missing answer get a code that must be ignored.
+    complete : ndarray of shape (n,), bool
+        Whether the row has no missing answer.
+    """
+    n_samples, n_items = X.shape
+    limit = 0.5 if threshold is None else threshold
+    bits = np.left_shift(1, np.arange(n_items - 1, -1, -1, dtype=np.int64))
+    codes = np.empty(n_samples, dtype=np.int64)
+    complete = np.empty(n_samples, dtype=bool)
+    step = max(1, _BLOCK_ENTRIES // max(1, n_items))
+    for start in range(0, n_samples, step):
+        block = X[start : start + step]
+        block = block.toarray() if sp.issparse(block) else np.asarray(block)
+        codes[start : start + step] = (block > limit) @ bits
+        if block.dtype.kind == "f":
+            complete[start : start + step] = ~np.isnan(block).any(axis=1)
+        else:
+            complete[start : start + step] = True
+    return codes, complete
+
+
+def pattern_log_prob(patterns, weights, means):
+    """``log p(s)`` of complete 0/1 patterns under the mixture.
+
+    ``log sum_k w_k prod_j t_kj^s_j (1 - t_kj)^(1 - s_j)``: what the
+    estimator's ``score_samples`` gives for complete rows, computed from the
+    fitted arrays so that pattern arrays never go through the estimator's
+    feature-name checks.
+
+    Parameters
+    ----------
+    patterns : ndarray of shape (m, J)
+        0/1 rows.
+    weights : ndarray of shape (K,)
+        Mixing weights (a weight of 0 is allowed).
+    means : ndarray of shape (K, J)
+        Probabilities strictly inside (0, 1), as the estimator keeps them.
+
+    Returns
+    -------
+    log_prob : ndarray of shape (m,)
+    """
+    log_one_minus = np.log1p(-means)
+    joint = patterns @ (np.log(means) - log_one_minus).T + log_one_minus.sum(axis=1)
+    with np.errstate(divide="ignore"):
+        joint = joint + np.log(weights)
+    return logsumexp(joint, axis=1)
+
+
+def g_squared(observed, expected):
+    """The likelihood-ratio statistic ``G² = 2 sum_s n_s log(n_s / e_s)``.
+
+    Parameters
+    ----------
+    observed : ndarray of shape (m,)
+        Positive observed counts of the observed patterns.
+    expected : ndarray of shape (m,)
+        Their expected counts, positive.
+
+    Returns
+    -------
+    g_squared : float
+    """
+    return float(2.0 * np.sum(observed * (np.log(observed) - np.log(expected))))
+
+
+def pearson_chi_squared(observed, expected, total, n_items):
+    """Pearson's ``X² = sum (n - e)² / e`` over all ``2^J`` cells of the table.
+
+    An unobserved cell adds ``(0 - e)² / e = e``, so the unobserved cells
+    together add ``total - sum(expected)`` (poLCA's formula): no cell is
+    enumerated.
+
+    Parameters
+    ----------
+    observed : ndarray of shape (m,)
+        Positive observed counts of the observed patterns.
+    expected : ndarray of shape (m,)
+        Their expected counts, positive, summing to at most ``total``.
+    total : float
+        ``N``, the sum of the expected counts over all cells.
+    n_items : int
+        ``J``.
+
+    Returns
+    -------
+    chi_squared : float
+    """
+    observed_part = np.sum((observed - expected) ** 2 / expected)
+    if observed.shape[0] == 2**n_items:
+        return float(observed_part)  # every cell observed: nothing to add
+    # The unobserved mass is never negative; rounding could make it -1e-13.
+    return float(observed_part + max(0.0, total - float(np.sum(expected))))
+
+
+def relative_entropy(resp, weights):
+    """The relative entropy of the classification, ``1 - E / (N log K)``.
+
+    ``E = sum_i w_i sum_k -r_ik log r_ik`` (with ``0 log 0 = 0``); 1 when
+    ``K = 1``.
+
+    Parameters
+    ----------
+    resp : ndarray of shape (n, K)
+        Posterior class probabilities, rows summing to 1.
+    weights : ndarray of shape (n,)
+
+    Returns
+    -------
+    relative_entropy : float
+        In [0, 1]; clipped there against rounding.
+    """
+    n_components = resp.shape[1]
+    if n_components == 1:
+        return 1.0
+    entropy = float(np.dot(weights, entr(resp).sum(axis=1)))
+    value = 1.0 - entropy / (weights.sum() * np.log(n_components))
+    return float(min(1.0, max(0.0, value)))
+
+
+def modal_proportions(resp, weights):
+    """The weighted share of rows whose most probable class is each class.
+
+    Parameters
+    ----------
+    resp : ndarray of shape (n, K)
+    weights : ndarray of shape (n,)
+
+    Returns
+    -------
+    proportions : ndarray of shape (K,)
+    """
+    labels = resp.argmax(axis=1)
+    totals = np.bincount(labels, weights=weights, minlength=resp.shape[1])
+    return totals / weights.sum()
+
+
+# ---------------------------------------------------------------- helpers
+def _goodness_of_fit(estimator, X, weights):
+    """G², X², the weighted number of complete rows, patterns, and a note.
+
+    Returns
+    -------
+    goodness : dict
+        ``"g_squared"``, ``"chi_squared"`` (float or None), ``"n_complete"``
+        (float), ``"n_patterns"`` (int or None), ``"note"`` (str or None).
+    """
+    n_items = estimator.n_features_in_
+    total = float(weights.sum())
+    goodness = {"g_squared": None, "chi_squared": None, "n_patterns": None}
+    if n_items > MAX_ITEMS_FIT_STATISTICS:
+        note = (
+            f"G-squared and chi-squared not computed (more than "
+            f"{MAX_ITEMS_FIT_STATISTICS} items)"
+        )
+        n_complete = float(np.dot(weights, _complete_rows(X)))
+        return {**goodness, "n_complete": n_complete, "note": note}
+
+    codes, complete = pattern_codes(X, estimator.binarize)
+    n_complete = float(np.dot(weights, complete))
+    note = None if n_complete == total else _missing_note(n_complete, total)
+    if n_complete == 0:
+        return {**goodness, "n_complete": n_complete, "note": note}
+    patterns, observed = pattern_counts(codes[complete], weights[complete], n_items)
+    # As poLCA: the expected counts of the complete rows' table, N_complete p(s).
+    log_prob = pattern_log_prob(patterns, estimator.weights_, estimator.means_)
+    expected = n_complete * np.exp(log_prob)
+    return {
+        "g_squared": g_squared(observed, expected),
+        "chi_squared": pearson_chi_squared(observed, expected, n_complete, n_items),
+        "n_patterns": int(patterns.shape[0]),
+        "n_complete": n_complete,
+        "note": note,
+    }
+
+
+def _validated(X):
+    """``X`` as an ndarray or CSR matrix, NaN kept (score_samples validated it)."""
+    if sp.issparse(X):
+        return X.tocsr()
+    return check_array(
+        X, dtype="numeric", ensure_all_finite="allow-nan", input_name="X"
+    )
+
+
+def _complete_rows(X):
+    """Which rows have no NaN, shape (n,) bool (sparse data never miss)."""
+    if sp.issparse(X) or X.dtype.kind != "f":
+        return np.ones(X.shape[0], dtype=bool)
+    # Row blocks, so that no n x d temporary is made for wide data.
+    step = max(1, _BLOCK_ENTRIES // X.shape[1])
+    return np.concatenate(
+        [
+            ~np.isnan(X[start : start + step]).any(axis=1)
+            for start in range(0, X.shape[0], step)
+        ]
+    )
+
+
+def _missing_note(n_complete, sample_size):
+    if n_complete == 0:
+        return "G-squared and chi-squared not computed (every row has a missing answer)"
+    return (
+        f"G-squared and chi-squared use the {_number(n_complete)} complete rows "
+        f"of {_number(sample_size)} (rows with a missing answer are left out)"
+    )
+
+
+def _p_value(statistic, df):
+    if statistic is None or df <= 0:
+        return None
+    return float(chi2.sf(statistic, df))
+
+
+def _item_table(estimator):
+    """Row labels and (K, J) probabilities; one column when features are tied."""
+    means = estimator.means_
+    if estimator.tie_features:
+        return ("all items (tied)",), tuple((float(row[0]),) for row in means)
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        names = [f"item {j}" for j in range(means.shape[1])]
+    labels = tuple(str(name) for name in names)
+    return labels, tuple(tuple(float(value) for value in row) for row in means)
+
+
+def _plain(value):
+    """Plain Python types for JSON: tuples to lists, numpy scalars to Python."""
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+# ------------------------------------------------------------------- text
+def _number(value):
+    """A count: no decimals when whole (weighted counts may be fractional)."""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.4f}"
+
+
+def _format_report(report):
+    """The lines of ``str(report)``."""
+    K = report.n_components
+    lines = [
+        f"Latent class model: {K} class{'es' if K != 1 else ''}, "
+        f"{report.n_items} item{'s' if report.n_items != 1 else ''}, "
+        "BernoulliMixtureEM",
+        f"EM converged after {report.n_iter} iterations."
+        if report.converged
+        else f"WARNING: EM did not converge ({report.n_iter} iterations).",
+        "",
+    ]
+    classes = [f"class {k + 1}" for k in range(K)]
+    lines += _table(
+        "Class sizes",
+        ["", *classes],
+        [
+            ["estimated (weights_)", *report.class_weights],
+            ["modal assignment", *report.modal_class_proportions],
+        ],
+    )
+    columns = zip(*report.item_probabilities, strict=True)
+    lines += _table(
+        "Item-response probabilities, Pr(item = 1 | class)",
+        ["item", *classes],
+        [
+            [label, *column]
+            for label, column in zip(report.item_labels, columns, strict=True)
+        ],
+    )
+    lines += _fit_lines(report)
+    return lines
+
+
+def _fit_lines(report):
+    """The "Fit" block: label, right-aligned value, and a p-value when known."""
+    rows = [
+        ("number of rows", f"{report.n_samples}", None),
+        ("number of observations (N)", _number(report.sample_size), None),
+    ]
+    if report.n_complete != report.sample_size:
+        rows.append(("number of complete rows", _number(report.n_complete), None))
+    rows += [
+        ("number of free parameters", f"{report.n_parameters}", None),
+        ("residual degrees of freedom", _number(report.df), None),
+        ("maximum log-likelihood", f"{report.log_likelihood:.4f}", None),
+        ("AIC", f"{report.aic:.4f}", None),
+        ("BIC", f"{report.bic:.4f}", None),
+        ("sample-size adjusted BIC", f"{report.sabic:.4f}", None),
+    ]
+    for label, value, p_value in [
+        ("G-squared (likelihood ratio)", report.g_squared, report.g_squared_p_value),
+        ("Pearson chi-squared", report.chi_squared, report.chi_squared_p_value),
+    ]:
+        text = "not computed" if value is None else f"{value:.4f}"
+        rows.append((label, text, p_value))
+    if report.n_patterns is not None:
+        rows.append(("observed response patterns", f"{report.n_patterns}", None))
+    rows.append(("relative entropy", f"{report.relative_entropy:.4f}", None))
+
+    label_width = max(len(label) for label, _, _ in rows)
+    value_width = max(len(value) for _, value, _ in rows)
+    lines = ["Fit"]
+    for label, value, p_value in rows:
+        line = f"  {label:<{label_width}}  {value:>{value_width}}"
+        lines.append(line if p_value is None else f"{line}  (p = {p_value:.4f})")
+    if report.fit_statistics_note is not None:
+        lines.append(f"  Note: {report.fit_statistics_note}.")
+    # poLCA's alerts about models too large for the data.
+    if report.df < 0:
+        lines.append(
+            "  WARNING: negative degrees of freedom: more free parameters than "
+            "free cells or observations."
+        )
+    return lines
+
+
+def _table(title, header, rows):
+    """A titled table: a left-aligned label column, then 4-decimal numbers."""
+    cells = [[row[0], *(f"{value:.4f}" for value in row[1:])] for row in rows]
+    widths = [
+        max(len(line[col]) for line in [header, *cells]) for col in range(len(header))
+    ]
+
+    def render(line):
+        texts = [f"{line[0]:<{widths[0]}}"]
+        texts += [
+            f"{text:>{width}}" for text, width in zip(line[1:], widths[1:], strict=True)
+        ]
+        return ("  " + "  ".join(texts)).rstrip()
+
+    return [title, render(header), *(render(line) for line in cells), ""]
