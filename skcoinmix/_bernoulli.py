@@ -392,6 +392,14 @@ class BernoulliMixtureEM(BaseMixtureEM):
     verbose_interval : int, default=10
         The number of iterations between two printed messages.
 
+    n_jobs : int, default=None
+        The number of ``n_init`` restarts run in parallel, through joblib
+        (``None`` means 1 unless in a :obj:`joblib.parallel_backend` context;
+        -1 means all processors). Results are identical to ``n_jobs=1``; each
+        worker's kernels use as many threads as joblib leaves to its BLAS, so
+        cores are not oversubscribed. With joblib's dask backend the restarts
+        spread over a cluster.
+
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
@@ -483,6 +491,7 @@ class BernoulliMixtureEM(BaseMixtureEM):
         warm_start=False,
         verbose=0,
         verbose_interval=10,
+        n_jobs=None,
     ):
         super().__init__(
             n_components=n_components,
@@ -493,6 +502,7 @@ class BernoulliMixtureEM(BaseMixtureEM):
             warm_start=warm_start,
             verbose=verbose,
             verbose_interval=verbose_interval,
+            n_jobs=n_jobs,
         )
         self.init_params = init_params
         self.alpha = alpha

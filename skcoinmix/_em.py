@@ -40,6 +40,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_sample_weight
@@ -73,6 +74,7 @@ class BaseMixtureEM(
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -86,6 +88,7 @@ class BaseMixtureEM(
         warm_start,
         verbose,
         verbose_interval,
+        n_jobs,
     ):
         self.n_components = n_components
         self.tol = tol
@@ -95,6 +98,7 @@ class BaseMixtureEM(
         self.warm_start = warm_start
         self.verbose = verbose
         self.verbose_interval = verbose_interval
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -219,46 +223,20 @@ class BaseMixtureEM(
         random_state = check_random_state(self.random_state)
         n_init = 1 if warm else self.n_init
         # Every restart's seed is drawn up front, so restarts are independent
-        # of one another (and could run in parallel with identical results).
+        # of one another and run in parallel with identical results.
         seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
 
-        best = None
-        for init, seed in enumerate(seeds):
-            self._print_verbose_msg_init_beg(init)
-            if warm:
-                params = self._params_from_attributes()
-                lower_bound = self.lower_bound_
-            else:
-                params = self._initialize(
-                    data, sample_weight, np.random.RandomState(seed)
-                )
-                lower_bound = -np.inf
-            history = []
-            converged = False
-            n_iter = 0
-            for n_iter in range(1, self.max_iter + 1):
-                previous = lower_bound
-                log_likelihood, stats = self._e_step(data, sample_weight, params)
-                # The lower bound is evaluated at the parameters before this
-                # M-step, exactly as in sklearn.mixture.
-                lower_bound = (log_likelihood + self._log_prior(params)) / total_weight
-                params = self._m_step(stats, params)
-                history.append(lower_bound)
-                change = lower_bound - previous
-                self._print_verbose_msg_iter_end(n_iter, change)
-                if abs(change) < self.tol:
-                    converged = True
-                    break
-            if self.max_iter > 0:
-                self._print_verbose_msg_init_end(lower_bound, converged)
-            if best is None or lower_bound > best["lower_bound"] or self.max_iter == 0:
-                best = dict(
-                    params=params,
-                    lower_bound=lower_bound,
-                    history=history,
-                    n_iter=n_iter,
-                    converged=converged,
-                )
+        start = (self._params_from_attributes(), self.lower_bound_) if warm else None
+        run = delayed(self._run_em)
+        runs = Parallel(n_jobs=self.n_jobs)(
+            run(data, sample_weight, total_weight, init, seed, start)
+            for init, seed in enumerate(seeds)
+        )
+        if self.max_iter == 0:
+            best = runs[-1]  # as sklearn.mixture: nothing to compare
+        else:
+            # The first of the best, as a sequential loop would keep it.
+            best = max(runs, key=lambda run: run["lower_bound"])
 
         if not best["converged"] and self.max_iter > 0:
             warnings.warn(
@@ -278,6 +256,44 @@ class BaseMixtureEM(
         # A final E-step, so that fit_predict(X) equals fit(X).predict(X) for
         # any max_iter and tol.
         return self._log_resp(data, best["params"])[1].argmax(axis=1)
+
+    def _run_em(self, data, sample_weight, total_weight, init, seed, start):
+        """One EM run from restart ``init``'s seed, or from ``start`` (warm).
+
+        Pure: reads only parameters and its arguments (so runs can go to
+        joblib workers) and returns the run as a dict.
+        """
+        self._print_verbose_msg_init_beg(init)
+        if start is not None:
+            params, lower_bound = start
+        else:
+            params = self._initialize(data, sample_weight, np.random.RandomState(seed))
+            lower_bound = -np.inf
+        history = []
+        converged = False
+        n_iter = 0
+        for n_iter in range(1, self.max_iter + 1):
+            previous = lower_bound
+            log_likelihood, stats = self._e_step(data, sample_weight, params)
+            # The lower bound is evaluated at the parameters before this
+            # M-step, exactly as in sklearn.mixture.
+            lower_bound = (log_likelihood + self._log_prior(params)) / total_weight
+            params = self._m_step(stats, params)
+            history.append(lower_bound)
+            change = lower_bound - previous
+            self._print_verbose_msg_iter_end(n_iter, change)
+            if abs(change) < self.tol:
+                converged = True
+                break
+        if self.max_iter > 0:
+            self._print_verbose_msg_init_end(lower_bound, converged)
+        return dict(
+            params=params,
+            lower_bound=lower_bound,
+            history=history,
+            n_iter=n_iter,
+            converged=converged,
+        )
 
     # ------------------------------------------------------------- prediction
     def _estimate_log_prob_resp(self, X):

@@ -2,6 +2,7 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,6 +20,8 @@ __all__ = [
 
 #: Below this many entries of X, one thread does all the work (threads cost more).
 MIN_ENTRIES_FOR_THREADS = 1 << 18
+#: Larger data are reduced in this many groups of consecutive row blocks.
+N_GROUPS = 8
 
 _controller = None
 
@@ -58,10 +61,12 @@ def n_threads():
 def run_blocks(blocks, work, make_state, *, n_entries):
     """Run ``work(state, start, stop)`` over row blocks, on several threads.
 
-    Thread ``t`` takes blocks ``t, t + T, t + 2T, ...`` with its own state from
-    ``make_state()``; the states come back in thread order, so results do not
-    depend on scheduling. Each thread runs single-threaded BLAS: the blocks are
-    the parallelism.
+    The blocks are cut into :data:`N_GROUPS` runs of consecutive blocks, each
+    reduced into its own state from ``make_state()``; the states come back in
+    group order. The grouping depends on the data alone, not on the number of
+    threads, so results are bitwise the same with any number of threads
+    (``n_jobs`` workers, a limited BLAS, another machine). The threads run
+    single-threaded BLAS: the groups are the parallelism.
 
     Parameters
     ----------
@@ -70,31 +75,35 @@ def run_blocks(blocks, work, make_state, *, n_entries):
     work : callable
     make_state : callable
     n_entries : int
-        Size of the data; small data runs on one thread.
+        Size of the data; small data (or ``0``) runs as one group on one
+        thread.
 
     Returns
     -------
     states : list
+        One per group, in order.
     """
-    small = n_entries < MIN_ENTRIES_FOR_THREADS or len(blocks) < 2
-    threads = 1 if small else min(n_threads(), len(blocks))
-    if threads <= 1:
-        state = make_state()
-        for start, stop in blocks:
-            work(state, start, stop)
-        return [state]
+    if n_entries < MIN_ENTRIES_FOR_THREADS or len(blocks) < 2:
+        groups = [blocks]
+    else:
+        edges = np.linspace(0, len(blocks), min(N_GROUPS, len(blocks)) + 1)
+        edges = edges.round().astype(int)
+        groups = [blocks[a:b] for a, b in itertools.pairwise(edges)]
 
-    def run(thread):
+    def run(group):
         state = make_state()
-        for start, stop in blocks[thread::threads]:
+        for start, stop in group:
             work(state, start, stop)
         return state
 
+    threads = min(n_threads(), len(groups)) if len(groups) > 1 else 1
+    if threads == 1:
+        return [run(group) for group in groups]
     with (
         _blas_controller().limit(limits=1, user_api="blas"),
         ThreadPoolExecutor(threads) as pool,
     ):
-        return list(pool.map(run, range(threads)))
+        return list(pool.map(run, groups))
 
 
 def normalize(joint):
