@@ -400,6 +400,16 @@ class BernoulliMixtureEM(BaseMixtureEM):
         cores are not oversubscribed. With joblib's dask backend the restarts
         spread over a cluster.
 
+    learning_decay : float in (0.5, 1], default=0.6
+        The exponent ``kappa`` of :meth:`partial_fit`'s step sizes
+        ``((1 + learning_offset) / (t + learning_offset)) ** kappa``; only
+        used by :meth:`partial_fit`, as in
+        :class:`~sklearn.decomposition.LatentDirichletAllocation`.
+
+    learning_offset : float >= 0, default=1.0
+        The offset of :meth:`partial_fit`'s step sizes: larger values take
+        smaller early steps.
+
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
@@ -423,6 +433,10 @@ class BernoulliMixtureEM(BaseMixtureEM):
     lower_bounds_ : list of float
         The lower bound at each iteration of the best run, each evaluated at
         the parameters before that iteration's M-step.
+
+    n_steps_ : int
+        The number of :meth:`partial_fit` calls since the last :meth:`fit`
+        (only set by :meth:`partial_fit`).
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -492,6 +506,8 @@ class BernoulliMixtureEM(BaseMixtureEM):
         verbose=0,
         verbose_interval=10,
         n_jobs=None,
+        learning_decay=0.6,
+        learning_offset=1.0,
     ):
         super().__init__(
             n_components=n_components,
@@ -503,6 +519,8 @@ class BernoulliMixtureEM(BaseMixtureEM):
             verbose=verbose,
             verbose_interval=verbose_interval,
             n_jobs=n_jobs,
+            learning_decay=learning_decay,
+            learning_offset=learning_offset,
         )
         self.init_params = init_params
         self.alpha = alpha

@@ -75,6 +75,8 @@ class BaseMixtureEM(
         "verbose": ["verbose"],
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
+        "learning_decay": [Interval(Real, 0.5, 1.0, closed="right")],
+        "learning_offset": [Interval(Real, 0.0, None, closed="left")],
     }
 
     def __init__(
@@ -89,6 +91,8 @@ class BaseMixtureEM(
         verbose,
         verbose_interval,
         n_jobs,
+        learning_decay,
+        learning_offset,
     ):
         self.n_components = n_components
         self.tol = tol
@@ -99,6 +103,8 @@ class BaseMixtureEM(
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.n_jobs = n_jobs
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -196,15 +202,7 @@ class BaseMixtureEM(
         labels : ndarray of shape (n_samples,)
             Component labels.
         """
-        # A failed call must leave a fitted model exactly as it was:
-        # validate_data writes n_features_in_ before anything else can fail.
-        saved_state = dict(self.__dict__)
-        try:
-            return self._fit(X, sample_weight)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved_state)
-            raise
+        return _transaction(self, self._fit, X, sample_weight)
 
     def _fit(self, X, sample_weight):
         warm = self.warm_start and hasattr(self, "converged_")
@@ -248,6 +246,9 @@ class BaseMixtureEM(
             )
 
         self._set_fitted_params(best["params"])
+        # A later partial_fit continues from these parameters, afresh.
+        self.__dict__.pop("_online_state", None)
+        self.__dict__.pop("n_steps_", None)
         self.converged_ = best["converged"]
         self.n_iter_ = best["n_iter"]
         self.lower_bound_ = float(best["lower_bound"])
@@ -256,6 +257,89 @@ class BaseMixtureEM(
         # A final E-step, so that fit_predict(X) equals fit(X).predict(X) for
         # any max_iter and tol.
         return self._log_resp(data, best["params"])[1].argmax(axis=1)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Update the model with one mini-batch: online (stepwise) EM.
+
+        Each call runs one E-step on the batch and moves the running
+        sufficient statistics (per-sample averages) towards the batch's:
+        ``s_t = (1 - g_t) s_{t-1} + g_t s(batch)``, with the step size
+        ``g_t = ((1 + learning_offset) / (t + learning_offset)) ** learning_decay``
+        (``g_1 = 1``), then an M-step on ``s_t`` (Cappe & Moulines, 2009).
+        With ``0.5 < learning_decay <= 1`` the estimates converge; a few
+        passes over the data in shuffled batches come close to batch EM. The
+        first call initialises the model from its batch (or ``means_init``,
+        ``weights_init``); after :meth:`fit`, it continues from the fitted
+        parameters.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One mini-batch.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative frequency weights.
+
+        Returns
+        -------
+        self : object
+            The updated mixture.
+        """
+        return _transaction(self, self._partial_fit, X, sample_weight)
+
+    def _partial_fit(self, X, sample_weight):
+        first = not hasattr(self, "converged_")
+        data = self._prepare_data(X, reset=first)
+        n_samples = _num_samples(data)
+        sample_weight = check_sample_weight(sample_weight, n_samples)
+        if first:
+            if n_samples < self.n_components:
+                raise ValueError(
+                    f"The first batch initialises the model and needs at least "
+                    f"n_components = {self.n_components} rows, but has "
+                    f"{n_samples}."
+                )
+            self._check_initial_parameters(data)
+            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            params = self._initialize(data, sample_weight, np.random.RandomState(seed))
+        else:
+            params = self._params_from_attributes()
+        online = getattr(self, "_online_state", None) or {
+            "step": 0,
+            "seen": 0.0,
+            "stats": None,
+        }
+        batch_weight = float(sample_weight.sum())
+        log_likelihood, stats = self._e_step(data, sample_weight, params)
+        step = online["step"] + 1
+        gain = ((1.0 + self.learning_offset) / (step + self.learning_offset)) ** (
+            self.learning_decay
+        )
+        averages = {key: value / batch_weight for key, value in stats.items()}
+        if online["stats"] is not None:
+            averages = {
+                key: (1.0 - gain) * online["stats"][key] + gain * averages[key]
+                for key in averages
+            }
+        seen = online["seen"] + batch_weight
+        # The M-step sees the averages as counts over all the weight seen, so
+        # that alpha weighs against the data as in batch EM.
+        params = self._m_step(
+            {key: value * seen for key, value in averages.items()}, params
+        )
+
+        self._set_fitted_params(params)
+        self._online_state = {"step": step, "seen": seen, "stats": averages}
+        self.n_steps_ = step
+        self.n_iter_ = step
+        self.converged_ = False
+        self.lower_bound_ = log_likelihood / batch_weight
+        self.lower_bounds_ = [*getattr(self, "lower_bounds_", []), self.lower_bound_]
+        return self
 
     def _run_em(self, data, sample_weight, total_weight, init, seed, start):
         """One EM run from restart ``init``'s seed, or from ``start`` (warm).
@@ -485,6 +569,21 @@ class BaseMixtureEM(
                 f"Initialization {status}. time lapse {elapsed:.5f}s\t "
                 f"lower bound {lower_bound:.5f}."
             )
+
+
+def _transaction(estimator, fit, *args):
+    """Call ``fit(*args)``; if it fails, restore ``estimator`` exactly as it was.
+
+    ``validate_data`` writes ``n_features_in_`` before anything else can fail,
+    so a failed call must undo every attribute it set.
+    """
+    saved_state = dict(estimator.__dict__)
+    try:
+        return fit(*args)
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(saved_state)
+        raise
 
 
 def _num_samples(data):
