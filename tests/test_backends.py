@@ -160,7 +160,7 @@ def test_zero_weight_component_gives_no_nan(rng):
 def test_integer_data_is_never_converted_whole(rng):
     # A float64 copy of X would take 8 bytes per entry; the kernels convert
     # one block at a time.
-    X, coef, intercept, sample_weight = problem(rng, 4000, 500)
+    X, coef, intercept, sample_weight = problem(rng, 20_000, 500)
     assert binarize_data(X, 0.0) is X
     tracemalloc.start()
     dense.e_step(X, (coef,), intercept, sample_weight)

@@ -96,14 +96,16 @@ def run_blocks(blocks, work, make_state, *, n_entries):
             work(state, start, stop)
         return state
 
-    threads = min(n_threads(), len(groups)) if len(groups) > 1 else 1
-    if threads == 1:
-        return [run(group) for group in groups]
-    with (
-        _blas_controller().limit(limits=1, user_api="blas"),
-        ThreadPoolExecutor(threads) as pool,
-    ):
-        return list(pool.map(run, groups))
+    if len(groups) == 1:
+        return [run(groups[0])]
+    threads = min(n_threads(), len(groups))
+    # Single-threaded BLAS in every case: a multi-threaded product may round
+    # differently, and the result must not depend on the thread count.
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        if threads == 1:
+            return [run(group) for group in groups]
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(run, groups))
 
 
 def normalize(joint):

@@ -20,6 +20,8 @@ never copied whole.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import threading
+
 import numpy as np
 
 from ._common import (
@@ -95,19 +97,22 @@ class _Scratch:
 
 
 def _blocked(X, n_components, n_views, work, make_state=None):
-    """Run ``work(scratch, state, views, start, stop)`` over the row blocks."""
+    """Run ``work(scratch, state, views, start, stop)`` over the row blocks.
+
+    Scratch buffers belong to a thread (reused by all its groups of blocks);
+    ``state`` to a group of blocks (see :func:`._common.run_blocks`).
+    """
     blocks = row_blocks(X.shape[0], X.shape[1], compute_dtype(X))
     block_size = max((stop - start for start, stop in blocks), default=0)
-
-    def new_state():
-        scratch = _Scratch(X, n_components, block_size, n_views)
-        return scratch, make_state() if make_state else None
+    local = threading.local()
 
     def run(state, start, stop):
-        scratch, inner = state
-        work(scratch, inner, scratch.block_views(X, start, stop), start, stop)
+        scratch = getattr(local, "scratch", None)
+        if scratch is None:
+            scratch = local.scratch = _Scratch(X, n_components, block_size, n_views)
+        work(scratch, state, scratch.block_views(X, start, stop), start, stop)
 
-    return [inner for _, inner in run_blocks(blocks, run, new_state, n_entries=X.size)]
+    return run_blocks(blocks, run, make_state or (lambda: None), n_entries=X.size)
 
 
 def e_step(X, coefs, intercept, sample_weight):

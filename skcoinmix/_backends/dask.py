@@ -1,0 +1,805 @@
+"""Dask kernels: the interface of :mod:`.dense` for dask arrays chunked by rows.
+
+``X`` is a ``dask.array.Array`` of shape (n, d) cut into chunks of rows (one
+chunk along the columns; see :func:`check_array`). Each chunk is a numpy array
+of any dtype the dense kernels take (NaN marks missing entries), or a
+``scipy.sparse`` matrix.
+
+The E-step runs on the workers: every chunk goes through the kernel of
+:mod:`.dense` (or :mod:`.sparse`) and reduces to its sums, ``1 + K + V K d``
+floats (the log-likelihood, the responsibility mass and one (K, d) sum per
+view). Those are added up by a tree reduction, so the client only ever
+receives O(K d) numbers, however large ``n``, and the result is exact batch
+EM: the sums equal numpy's up to the order of the additions. The two
+O(n K d) products, the n x K responsibilities and ``X`` itself never leave
+the workers. Prediction (:func:`log_resp`) is lazy and returns dask arrays
+chunked like the rows of ``X``.
+
+Inside a chunk the dense kernels run on the scheduler's thread, one block of
+rows at a time: the parallelism comes from the scheduler running chunks side
+by side. Their small matrix products want BLAS on one thread. Worker
+processes of ``dask.distributed`` start that way (their nanny sets
+``OMP_NUM_THREADS=1``); for the local threaded scheduler, and workers in
+threads of this process, the functions here that compute do so under a BLAS
+limit of one thread set from the calling thread (:func:`compute`); without
+it the threaded scheduler ran 30 to 60 times slower (2 cores, OpenBLAS). The
+lazy results of :func:`log_resp` are best computed with :func:`compute` too.
+
+The helpers the estimator needs on dask input (:func:`check_array`,
+:func:`check_sample_weight`, :func:`scan`, :func:`binarize`,
+:func:`row_counts`, :func:`sample_rows`, :func:`random_responsibilities`) also
+work chunk by chunk on the workers, and never gather ``X`` in one process.
+
+Importing this module does not import dask: every function imports it when
+called, so the package (and pytest's doctest collection) works without the
+optional dependency. Whatever scheduler dask would use is used: the active
+``dask.distributed.Client`` if there is one, else the local threaded
+scheduler.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import sys
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import _common, dense, sparse
+from ._common import as_compute_dtype, compute_dtype
+
+__all__ = [
+    "Scan",
+    "binarize",
+    "check_array",
+    "check_sample_weight",
+    "compute",
+    "e_step",
+    "is_dask_array",
+    "log_resp",
+    "random_responsibilities",
+    "row_counts",
+    "sample_rows",
+    "scan",
+    "weighted_sums",
+]
+
+#: Partial sums are added this many at a time (the fan-in of the tree
+#: reduction): each addition holds at most this many arrays of 1 + K + V K d
+#: floats.
+SPLIT_EVERY = 8
+
+
+def _da():
+    import dask.array
+
+    return dask.array
+
+
+def _delayed(obj):
+    """``obj`` as one task of the graph, so it is shipped once, not once per chunk."""
+    import dask
+
+    return dask.delayed(obj, pure=True, traverse=False)
+
+
+def is_dask_array(X):
+    """Whether ``X`` is a dask array; never imports dask.
+
+    A dask array can only exist once ``dask.array`` has been imported, so
+    looking it up in ``sys.modules`` is enough.
+    """
+    module = sys.modules.get("dask.array")
+    return module is not None and isinstance(X, module.Array)
+
+
+def compute(*collections):
+    """``dask.compute(*collections)``, with BLAS limited to one thread in this process.
+
+    The chunk kernels run their products on the scheduler's threads; BLAS
+    threads started from each of them oversubscribe the cores (the local
+    threaded scheduler then runs tens of times slower). The limit is set
+    from the calling thread, as :func:`._common.run_blocks` does, and does
+    not reach ``dask.distributed`` worker processes, which run BLAS on one
+    thread already.
+    """
+    import dask
+
+    with _common._blas_controller().limit(limits=1, user_api="blas"):
+        return dask.compute(*collections)
+
+
+def _is_sparse(X):
+    """Whether the chunks of the dask array ``X`` are ``scipy.sparse`` matrices.
+
+    From the array's metadata, which dask infers by calling the function that
+    made the chunks on an empty array: it can be wrong (``map_blocks(
+    sp.coo_matrix)`` says ndarray), so only defaults depend on it; the
+    kernels look at each chunk.
+    """
+    return sp.issparse(getattr(X, "_meta", None))
+
+
+# ------------------------------------------------------------------ checks
+def _row_chunked(X):
+    """``X`` with a single chunk along the columns (rechunked if needed)."""
+    if X.ndim == 2 and len(X.chunks[1]) > 1:
+        X = X.rechunk({0: "auto", 1: -1})
+    return X
+
+
+def check_array(X):
+    """Validate a dask array for the kernels; the counterpart of ``validate_data``.
+
+    Checks only metadata (nothing is computed): two dimensions, a numeric
+    dtype, known chunk sizes, at least one row and one column. A matrix of
+    chunks is rechunked into chunks of whole rows (``X.rechunk({0: "auto",
+    1: -1})``): rechunk ``X`` yourself, and ``persist`` it if it fits in the
+    cluster's memory, to choose the chunks and avoid redoing it at every
+    pass. Sparse chunks may have any ``scipy.sparse`` format; CSR is best
+    (the sparse kernels cut it into blocks of rows, and use the others
+    whole).
+
+    Finiteness (NaN is allowed, infinity is not) is checked by :func:`scan`,
+    which needs a pass over the data.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+
+    Returns
+    -------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Chunked by rows only.
+    """
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2D dask array of shape (n_samples, n_features), got "
+            f"{X.ndim}D with shape {X.shape}."
+        )
+    if np.dtype(X.dtype).kind not in "biuf":
+        raise ValueError(
+            f"X must hold numbers (bool, integers or floats), but the dask array "
+            f"has dtype {X.dtype}."
+        )
+    if any(np.isnan(size) for size in X.chunks[0]):
+        raise ValueError(
+            "The dask array X has unknown chunk sizes (after boolean indexing, "
+            "for instance); call X.compute_chunk_sizes() first."
+        )
+    for axis, name in ((0, "sample"), (1, "feature")):
+        if X.shape[axis] < 1:
+            raise ValueError(
+                f"Found array with {X.shape[axis]} {name}(s) (shape={X.shape}) "
+                "while a minimum of 1 is required."
+            )
+    return _row_chunked(X)
+
+
+def _aligned_rows(values, X, name):
+    """``values`` (numpy or dask, n rows) as a dask array chunked like X's rows."""
+    da = _da()
+    n_samples = X.shape[0]
+    if values.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} has {values.shape[0]} rows but X has {n_samples}: they must "
+            "have one entry per row of X."
+        )
+    chunks = (X.chunks[0], *((size,) for size in values.shape[1:]))
+    if is_dask_array(values):
+        return values if values.chunks == chunks else values.rechunk(chunks)
+    return da.from_array(np.asarray(values), chunks=chunks)
+
+
+def check_sample_weight(sample_weight, X):
+    """Validate frequency weights for dask ``X``, in one pass, and keep them ready.
+
+    The checks and messages are those of
+    :func:`skcoinmix._validation.check_sample_weight`: finite, non-negative,
+    not all zero, one per row.
+
+    Parameters
+    ----------
+    sample_weight : ndarray or dask array of shape (n_samples,), or None
+        ``None`` means a weight of 1 for every row.
+
+    X : dask.array.Array of shape (n_samples, n_features)
+        Validated by :func:`check_array`.
+
+    Returns
+    -------
+    sample_weight : dask array of shape (n_samples,), float64, or None
+        ``None`` when ``sample_weight`` is None (unit weights: nothing to
+        ship). Otherwise chunked like the rows of ``X`` and persisted (held in
+        the workers' memory, 8 bytes a row), so that an EM iteration does not
+        ship or recompute them.
+
+    total_weight : float
+        The sum of the weights.
+
+    n_positive : int
+        The number of rows with a positive weight.
+    """
+    da = _da()
+    n_samples = X.shape[0]
+    if sample_weight is None:
+        return None, float(n_samples), int(n_samples)
+    if not is_dask_array(sample_weight):
+        from .._validation import check_sample_weight as check_numpy
+
+        weights = check_numpy(sample_weight, n_samples)
+        aligned = _aligned_rows(weights, X, "sample_weight").persist()
+        return aligned, float(weights.sum()), int(np.count_nonzero(weights > 0))
+    if sample_weight.ndim != 1:
+        raise ValueError(
+            "Sample weights must be 1D array or scalar, got "
+            f"{sample_weight.ndim}D array. Expected either a scalar value or a 1D "
+            f"array of length {n_samples}."
+        )
+    if sample_weight.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight.shape == {sample_weight.shape}, expected ({n_samples},)!"
+        )
+    if np.dtype(sample_weight.dtype).kind not in "biuf":
+        raise ValueError(
+            f"sample_weight must hold numbers, but has dtype {sample_weight.dtype}."
+        )
+    weights = _aligned_rows(sample_weight, X, "sample_weight")
+    weights = weights.astype(np.float64).persist()
+    has_nan, has_inf, minimum, total, n_positive = da.compute(
+        da.isnan(weights).any(),
+        da.isinf(weights).any(),
+        weights.min(),
+        weights.sum(),
+        (weights > 0).sum(),
+    )
+    if has_nan:
+        raise ValueError("Input sample_weight contains NaN.")
+    if has_inf:
+        raise ValueError(
+            "Input sample_weight contains infinity or a value too large for "
+            "dtype('float64')."
+        )
+    if minimum < 0:
+        raise ValueError("Negative values in data passed to `sample_weight`.")
+    if n_positive == 0:
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return weights, float(total), int(n_positive)
+
+
+class Scan(NamedTuple):
+    """What one pass over the data finds (see :func:`scan`)."""
+
+    has_missing: bool
+    is_binary: bool
+
+
+def scan(X):
+    """Whether ``X`` has NaN entries, and whether all the others are 0 or 1.
+
+    One pass over the data, chunk by chunk on the workers; three booleans per
+    chunk travel. The dask counterpart of
+    :func:`skcoinmix._validation.has_missing` and of the 0/1 check of
+    :func:`~skcoinmix._validation.binarize_data`, plus the finiteness check
+    of ``validate_data(..., ensure_all_finite="allow-nan")``.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Validated by :func:`check_array`.
+
+    Returns
+    -------
+    scan : Scan
+        ``(has_missing, is_binary)``; ``is_binary`` ignores NaN entries.
+
+    Raises
+    ------
+    ValueError
+        If an entry is infinite, or a sparse chunk holds NaN (the message of
+        :func:`~skcoinmix._validation.has_missing`).
+    """
+    da = _da()
+    X = _row_chunked(X)
+    flags = da.blockwise(
+        _scan_chunk,
+        "ij",
+        X,
+        "ij",
+        adjust_chunks={"i": 1, "j": 3},
+        dtype=bool,
+        meta=np.empty((0, 0), dtype=bool),
+    )
+    has_nan, not_binary, has_inf = flags.any(axis=0, split_every=SPLIT_EVERY).compute()
+    if has_inf:
+        raise ValueError(
+            f"Input X contains infinity or a value too large for {np.dtype(X.dtype)!r}."
+        )
+    return Scan(bool(has_nan), not bool(not_binary))
+
+
+def _scan_chunk(block):
+    from .._validation import _is_binary, has_missing
+
+    values = block.data if sp.issparse(block) else block
+    missing = has_missing(block)  # raises for NaN in sparse chunks
+    has_inf = values.dtype.kind == "f" and bool(np.isinf(values).any())
+    return np.array([[missing, not _is_binary(values, missing), has_inf]])
+
+
+# ------------------------------------------------------------ preprocessing
+def _non_binary_values(X, missing):
+    """The distinct entries of ``X`` other than 0, 1 (and NaN), for the error message.
+
+    At most :data:`NON_BINARY_SHOWN` per chunk travel, so the count in the
+    message is a lower bound when the chunks hold more.
+    """
+    import dask
+
+    parts = [
+        dask.delayed(_non_binary_chunk)(part, missing)
+        for part in X.to_delayed().ravel()
+    ]
+    return np.unique(np.concatenate(dask.compute(*parts)))
+
+
+#: Distinct non-0/1 values each chunk reports for the error message.
+NON_BINARY_SHOWN = 100
+
+
+def _non_binary_chunk(block, missing):
+    values = block.data if sp.issparse(block) else np.asarray(block).ravel()
+    if missing:
+        values = values[~np.isnan(values)]
+    return np.unique(values[(values != 0) & (values != 1)])[:NON_BINARY_SHOWN]
+
+
+def binarize(X, threshold, missing=False, *, is_binary=None):
+    """Binarise ``X`` lazily, chunk by chunk; see :func:`~skcoinmix._validation.binarize_data`.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Validated by :func:`check_array`.
+
+    threshold : float or None
+        Values strictly greater become 1, the others 0. ``None``: the data
+        must hold only 0 and 1.
+
+    missing : bool, default=False
+        Whether NaN marks missing entries (from :func:`scan`); they stay NaN.
+
+    is_binary : bool or None, default=None
+        What :func:`scan` found. With it, the checks happen now: ``X`` itself
+        is returned when it is already 0/1 and the threshold keeps it so, and
+        ``threshold=None`` on data that are not 0/1 raises at once. With
+        ``None`` the 0/1 check of ``threshold=None`` happens chunk by chunk
+        when the result is computed (and raises then).
+
+    Returns
+    -------
+    X : dask.array.Array of shape (n_samples, n_features)
+        ``X`` itself, or lazily binarised chunks: uint8 for dense data (the
+        input's float dtype, NaN kept, with missing entries); sparse chunks
+        stay sparse, float64 (float32 for float32 input), without explicit
+        zeros.
+
+    Raises
+    ------
+    ValueError
+        The messages of :func:`~skcoinmix._validation.binarize_data`: values
+        other than 0 and 1 with ``threshold=None`` (now if ``is_binary`` is
+        False, else at compute time), or a negative threshold for sparse
+        chunks.
+    """
+    from .._validation import _raise_not_binary
+
+    X = _row_chunked(X)
+    is_sparse = _is_sparse(X)
+    if is_sparse and threshold is not None and threshold < 0:
+        raise ValueError(
+            f"Cannot binarize sparse data with binarize={threshold} < 0: the "
+            "implicit zeros would all become ones. Use a threshold >= 0 or "
+            "dense data."
+        )
+    identity = threshold is None or 0 <= threshold < 1
+    if threshold is None and is_binary is False:
+        _raise_not_binary(_non_binary_values(X, missing))
+    if identity and is_binary:
+        return X
+    if threshold is None:
+        return X.map_blocks(
+            _binarize_chunk, None, missing, None, dtype=X.dtype, meta=X._meta
+        )
+    if is_sparse:
+        dtype = np.dtype(np.float32 if X.dtype == np.float32 else np.float64)
+        meta = sp.csr_matrix((0, 0), dtype=dtype)
+    else:
+        dtype = np.dtype(X.dtype if missing else np.uint8)
+        meta = np.empty((0, 0), dtype=dtype)
+    return X.map_blocks(
+        _binarize_chunk, threshold, missing, dtype, dtype=dtype, meta=meta
+    )
+
+
+def _binarize_chunk(block, threshold, missing, dtype):
+    from .._validation import binarize_data
+
+    out = binarize_data(block, threshold, missing)
+    return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def row_counts(X, missing=False):
+    """The ones and zeros of each row of 0/1 data, lazily; see ``CountData.from_binary``.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        0/1 data (NaN for missing entries), e.g. from :func:`binarize`.
+
+    missing : bool, default=False
+        Whether NaN marks missing entries (not counted).
+
+    Returns
+    -------
+    counts : dask.array.Array of shape (n_samples, 2), float64
+        Columns: ones, zeros; chunked like the rows of ``X``. Wrap it in
+        ``CountData``: the kernels of this module fit it as they fit ``X``.
+    """
+    X = _row_chunked(X)
+    return X.map_blocks(
+        _row_counts_chunk,
+        missing,
+        chunks=(X.chunks[0], (2,)),
+        dtype=np.float64,
+        meta=np.empty((0, 0)),
+    )
+
+
+def _row_counts_chunk(block, missing):
+    from .._bernoulli import CountData
+
+    return CountData.from_binary(block, missing).counts
+
+
+# ----------------------------------------------------------- initialisation
+def sample_rows(X, n_rows, random_state, sample_weight=None):
+    """Rows of ``X`` drawn at random without replacement, gathered as a small array.
+
+    Only the chosen rows travel, and only the chunks holding one are
+    computed. The rows are drawn uniformly among those with a positive
+    weight (all rows without ``sample_weight``): ``n_rows`` ranks among them
+    by :func:`sklearn.utils.random.sample_without_replacement`, so the rows
+    drawn do not depend on the chunking. With ``n_rows`` at least the number
+    of such rows, all of them are returned and ``random_state`` is not used.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Any 2D dask array chunked by rows with known chunk sizes (also the
+        counts of :func:`row_counts`).
+
+    n_rows : int
+
+    random_state : numpy.random.RandomState
+
+    sample_weight : ndarray or dask array of shape (n_samples,), default=None
+
+    Returns
+    -------
+    rows : ndarray of shape (m,), int64
+        Indices of the rows drawn, increasing; ``m = min(n_rows, number of
+        rows with a positive weight)``.
+
+    X_rows : ndarray or scipy.sparse CSR matrix of shape (m, n_features)
+        ``X[rows]``, with the dtype of ``X``.
+
+    weight_rows : ndarray of shape (m,), float64, or None
+        ``sample_weight[rows]``; None without ``sample_weight``.
+    """
+    import dask
+    from sklearn.utils.random import sample_without_replacement
+
+    da = _da()
+    X = _row_chunked(X)
+    starts = np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(np.int64)
+    X_parts = X.to_delayed().ravel()
+    if sample_weight is None:
+        counts = np.asarray(X.chunks[0], dtype=np.int64)
+        weight_parts = [None] * len(X_parts)
+    else:
+        weights = _aligned_rows(sample_weight, X, "sample_weight")
+        counts = da.blockwise(
+            _count_positive,
+            "i",
+            weights,
+            "i",
+            adjust_chunks={"i": 1},
+            dtype=np.int64,
+            meta=np.empty((0,), dtype=np.int64),
+        ).compute()
+        weight_parts = weights.to_delayed().ravel()
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    total = int(bounds[-1])
+    if n_rows >= total:
+        ranks = np.arange(total)
+    else:
+        ranks = np.sort(
+            sample_without_replacement(total, n_rows, random_state=random_state)
+        )
+    chunk_of = np.searchsorted(bounds, ranks, side="right") - 1
+    chosen = np.unique(chunk_of)
+    tasks = [
+        dask.delayed(_take_rows)(
+            X_parts[i], weight_parts[i], ranks[chunk_of == i] - bounds[i]
+        )
+        for i in chosen
+    ]
+    results = dask.compute(*tasks)
+    rows = np.concatenate(
+        [
+            starts[i] + positions
+            for i, (positions, _, _) in zip(chosen, results, strict=True)
+        ]
+        or [np.empty(0, dtype=np.int64)]
+    ).astype(np.int64)
+    blocks = [block for _, block, _ in results]
+    if any(sp.issparse(block) for block in blocks) or (not blocks and _is_sparse(X)):
+        X_rows = (
+            sp.vstack(blocks, format="csr")
+            if blocks
+            else sp.csr_matrix((0, X.shape[1]), dtype=X.dtype)
+        )
+    else:
+        X_rows = (
+            np.concatenate(blocks) if blocks else np.empty((0, X.shape[1]), X.dtype)
+        )
+    weight_rows = None
+    if sample_weight is not None:
+        weight_rows = np.concatenate(
+            [w for _, _, w in results] or [np.empty(0)]
+        ).astype(np.float64)
+    return rows, X_rows, weight_rows
+
+
+def _count_positive(weights):
+    return np.array([np.count_nonzero(weights > 0)], dtype=np.int64)
+
+
+def _take_rows(block, weights, ranks):
+    """Rows of ``block`` at ``ranks`` (among the positive-weight rows if weighted)."""
+    positions = ranks if weights is None else np.flatnonzero(weights > 0)[ranks]
+    if sp.issparse(block):
+        block = block.tocsr()
+    rows = block[positions]
+    return positions, rows, None if weights is None else weights[positions]
+
+
+def random_responsibilities(X, n_components, random_state):
+    """Random responsibilities for every row, lazily: the "random" initialisation.
+
+    Uniform draws normalised per row, as the numpy path does (not the same
+    numbers): one seed is drawn from ``random_state`` and dask derives a
+    seed per chunk from it.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Only its row chunks are used; nothing is computed.
+
+    n_components : int
+
+    random_state : numpy.random.RandomState
+
+    Returns
+    -------
+    resp : dask.array.Array of shape (n_samples, n_components), float64
+        Chunked like the rows of ``X``; for :func:`weighted_sums`.
+    """
+    da = _da()
+    seed = int(random_state.randint(np.iinfo(np.int32).max))
+    draws = da.random.default_rng(seed).uniform(
+        size=(X.shape[0], n_components), chunks=(X.chunks[0], (n_components,))
+    )
+    return draws / draws.sum(axis=1, keepdims=True)
+
+
+# ------------------------------------------------------------------ kernels
+def _dense_slices(block):
+    """The row blocks the dense kernels would use, as slices of ``block``.
+
+    A dense kernel called on one of them runs on the calling thread (a single
+    block never starts threads), so the scheduler's threads do not each start
+    a pool, nor change the process-wide BLAS limits concurrently.
+    """
+    return dense.row_blocks(block.shape[0], block.shape[1], compute_dtype(block))
+
+
+def _e_step_chunk(block, weights, params):
+    """Sums of one chunk, flattened: ``[log_likelihood, resp_sum, *sums]``, (1, L)."""
+    coefs, intercept = params
+    if weights is None:
+        weights = np.ones(block.shape[0])
+    if sp.issparse(block):
+        log_likelihood, resp_sum, sums = sparse.e_step(block, coefs, intercept, weights)
+    else:
+        n_components, n_features = coefs[0].shape
+        log_likelihood = 0.0
+        resp_sum = np.zeros(n_components)
+        sums = [np.zeros((n_components, n_features)) for _ in coefs]
+        for start, stop in _dense_slices(block):
+            part = dense.e_step(
+                block[start:stop], coefs, intercept, weights[start:stop]
+            )
+            log_likelihood += part[0]
+            resp_sum += part[1]
+            for total, values in zip(sums, part[2], strict=True):
+                total += values
+    flat = [np.array([log_likelihood]), resp_sum, *(total.ravel() for total in sums)]
+    return np.concatenate(flat)[np.newaxis, :]
+
+
+def _log_resp_chunk(block, params):
+    """``[log p(x_i), log p(k | x_i)...]`` of each row of one chunk, (rows, K + 1)."""
+    coefs, intercept = params
+    out = np.empty((block.shape[0], coefs[0].shape[0] + 1))
+    if sp.issparse(block):
+        out[:, 0], out[:, 1:] = sparse.log_resp(block, coefs, intercept)
+        return out
+    for start, stop in _dense_slices(block):
+        out[start:stop, 0], out[start:stop, 1:] = dense.log_resp(
+            block[start:stop], coefs, intercept
+        )
+    return out
+
+
+def _weighted_sums_chunk(block, weights, n_views):
+    """``weights.T @ view`` of one chunk for each view, flattened, (1, V K d)."""
+    if sp.issparse(block):
+        sums = sparse.weighted_sums(block, weights, n_views)
+    else:
+        sums = [np.zeros((weights.shape[1], block.shape[1])) for _ in range(n_views)]
+        for start, stop in _dense_slices(block):
+            part = dense.weighted_sums(block[start:stop], weights[start:stop], n_views)
+            for total, values in zip(sums, part, strict=True):
+                total += values
+    return np.concatenate([total.ravel() for total in sums])[np.newaxis, :]
+
+
+def _reduced(X, chunk_function, length, *args):
+    """Sum over the chunks of ``chunk_function``'s (1, length) rows: a lazy (length,)."""
+    da = _da()
+    partials = da.blockwise(
+        chunk_function,
+        "ij",
+        X,
+        "ij",
+        *args,
+        adjust_chunks={"i": 1, "j": length},
+        concatenate=True,
+        dtype=np.float64,
+        meta=np.empty((0, 0)),
+    )
+    return partials.sum(axis=0, split_every=SPLIT_EVERY)
+
+
+def e_step(X, coefs, intercept, sample_weight):
+    """The E-step and the M-step's sums, on the workers; see :func:`.dense.e_step`.
+
+    Each chunk of rows reduces to ``1 + K + V K d`` floats on its worker
+    (``V`` views: 1, or 2 with missing entries); these are added by a tree
+    reduction and only the total reaches the client. Computes (blocks until
+    done).
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n, d)
+        Chunked by rows; chunks dense (any dtype, NaN for missing entries
+        when two coefficient arrays are given) or ``scipy.sparse``.
+
+    coefs : tuple of 1 or 2 ndarrays of shape (K, d)
+
+    intercept : ndarray of shape (K,)
+
+    sample_weight : ndarray or dask array of shape (n,), or None
+        ``None`` means unit weights. A dask array is used as it is chunked
+        (rechunked like the rows of ``X`` if needed); a numpy array is
+        shipped with the graph at every call, so prefer the persisted dask
+        array of :func:`check_sample_weight`.
+
+    Returns
+    -------
+    log_likelihood : float
+    resp_sum : ndarray of shape (K,), float64
+    sums : list of 1 or 2 ndarrays of shape (K, d), float64
+    """
+    X = _row_chunked(X)
+    coefs, intercept = as_compute_dtype(X, coefs, intercept)
+    n_components, n_features = coefs[0].shape
+    length = 1 + n_components + len(coefs) * n_components * n_features
+    if sample_weight is None:
+        weights = (None, None)
+    else:
+        weights = (_aligned_rows(sample_weight, X, "sample_weight"), "i")
+    (totals,) = compute(
+        _reduced(X, _e_step_chunk, length, *weights, _delayed((coefs, intercept)), None)
+    )
+    resp_sum = totals[1 : 1 + n_components]
+    sums = np.split(totals[1 + n_components :], len(coefs))
+    return (
+        float(totals[0]),
+        resp_sum.copy(),
+        [total.reshape(n_components, n_features) for total in sums],
+    )
+
+
+def log_resp(X, coefs, intercept):
+    """Log-probabilities and log-responsibilities of every row, lazily.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n, d)
+    coefs : tuple of 1 or 2 ndarrays of shape (K, d)
+        As in :func:`e_step`.
+    intercept : ndarray of shape (K,)
+
+    Returns
+    -------
+    log_prob_norm : dask.array.Array of shape (n,), float64
+        ``log p(x_i)``, chunked like the rows of ``X``.
+
+    log_resp : dask.array.Array of shape (n, K), float64
+        ``log p(k | x_i)``, chunked like the rows of ``X`` (one chunk along
+        the components). Both come from the same tasks: computing them
+        together (``compute(log_prob_norm, log_resp)``) reads ``X`` once.
+    """
+    da = _da()
+    X = _row_chunked(X)
+    coefs, intercept = as_compute_dtype(X, coefs, intercept)
+    n_components = coefs[0].shape[0]
+    both = da.blockwise(
+        _log_resp_chunk,
+        "ij",
+        X,
+        "ij",
+        _delayed((coefs, intercept)),
+        None,
+        adjust_chunks={"j": n_components + 1},
+        dtype=np.float64,
+        meta=np.empty((0, 0)),
+    )
+    return both[:, 0], both[:, 1:]
+
+
+def weighted_sums(X, weights, n_views=1):
+    """``weights.T @ view`` for each view of ``X``, on the workers; see :func:`.dense.weighted_sums`.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n, d)
+    weights : dask array or ndarray of shape (n, K)
+        Rechunked like the rows of ``X`` if needed (a numpy array is shipped
+        with the graph).
+    n_views : {1, 2}
+
+    Returns
+    -------
+    sums : list of ``n_views`` ndarrays of shape (K, d), float64
+    """
+    X = _row_chunked(X)
+    n_components, n_features = weights.shape[1], X.shape[1]
+    weights = _aligned_rows(weights, X, "weights")
+    (totals,) = compute(
+        _reduced(
+            X,
+            _weighted_sums_chunk,
+            n_views * n_components * n_features,
+            weights,
+            "ik",
+            n_views,
+            None,
+        )
+    )
+    return [
+        total.reshape(n_components, n_features) for total in np.split(totals, n_views)
+    ]
