@@ -15,15 +15,18 @@ O(n K d) products, the n x K responsibilities and ``X`` itself never leave
 the workers. Prediction (:func:`log_resp`) is lazy and returns dask arrays
 chunked like the rows of ``X``.
 
-Inside a chunk the dense kernels run on the scheduler's thread, one block of
-rows at a time: the parallelism comes from the scheduler running chunks side
-by side. Their small matrix products want BLAS on one thread. Worker
-processes of ``dask.distributed`` start that way (their nanny sets
+Each chunk goes whole to the numpy kernel, which runs its row blocks on as
+many threads as BLAS may use: the parallelism comes from the scheduler
+running chunks side by side, so BLAS should use one thread. Worker processes
+of ``dask.distributed`` start that way (their nanny sets
 ``OMP_NUM_THREADS=1``); for the local threaded scheduler, and workers in
 threads of this process, the functions here that compute do so under a BLAS
-limit of one thread set from the calling thread (:func:`compute`); without
-it the threaded scheduler ran 30 to 60 times slower (2 cores, OpenBLAS). The
-lazy results of :func:`log_resp` are best computed with :func:`compute` too.
+limit of one thread set from the calling thread (:func:`compute`), so that
+each chunk runs on its scheduler thread. Without it every scheduler thread
+starts the kernel's own pool of threads, and changes the process-wide BLAS
+limit concurrently with the others; the results are the same, the timings
+less predictable. The lazy results of :func:`log_resp` are best computed
+with :func:`compute` too.
 
 The helpers the estimator needs on dask input (:func:`check_array`,
 :func:`check_sample_weight`, :func:`scan`, :func:`binarize`,
@@ -46,7 +49,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _common, dense, sparse
-from ._common import as_compute_dtype, compute_dtype
+from ._common import as_compute_dtype
 
 __all__ = [
     "Scan",
@@ -96,12 +99,13 @@ def is_dask_array(X):
 def compute(*collections):
     """``dask.compute(*collections)``, with BLAS limited to one thread in this process.
 
-    The chunk kernels run their products on the scheduler's threads; BLAS
-    threads started from each of them oversubscribe the cores (the local
-    threaded scheduler then runs tens of times slower). The limit is set
-    from the calling thread, as :func:`._common.run_blocks` does, and does
-    not reach ``dask.distributed`` worker processes, which run BLAS on one
-    thread already.
+    The chunk kernels run on the scheduler's threads. With BLAS on one
+    thread, each runs its chunk on its own thread; otherwise each starts a
+    pool of threads (nested in the scheduler's) and sets the process-wide
+    BLAS limit concurrently with the others. The limit is set from the
+    calling thread, as :func:`._common.run_blocks` does, and does not reach
+    ``dask.distributed`` worker processes, which run BLAS on one thread
+    already.
     """
     import dask
 
@@ -605,14 +609,17 @@ def random_responsibilities(X, n_components, random_state):
 
 
 # ------------------------------------------------------------------ kernels
-def _dense_slices(block):
-    """The row blocks the dense kernels would use, as slices of ``block``.
+def _kernels(block):
+    """The numpy kernels for one chunk: :mod:`.sparse` or :mod:`.dense`.
 
-    A dense kernel called on one of them runs on the calling thread (a single
-    block never starts threads), so the scheduler's threads do not each start
-    a pool, nor change the process-wide BLAS limits concurrently.
+    A chunk goes to the kernel whole: its row blocks share one set of
+    buffers. (Calling the kernel block by block would allocate them for each
+    block, and ``dask.distributed`` workers, which set
+    ``MALLOC_TRIM_THRESHOLD_``, then map and fault in fresh pages every time:
+    seven times slower.) The kernel runs on as many threads as BLAS may use,
+    which is one under :func:`compute` and on ``dask.distributed`` workers.
     """
-    return dense.row_blocks(block.shape[0], block.shape[1], compute_dtype(block))
+    return sparse if sp.issparse(block) else dense
 
 
 def _e_step_chunk(block, weights, params):
@@ -620,21 +627,9 @@ def _e_step_chunk(block, weights, params):
     coefs, intercept = params
     if weights is None:
         weights = np.ones(block.shape[0])
-    if sp.issparse(block):
-        log_likelihood, resp_sum, sums = sparse.e_step(block, coefs, intercept, weights)
-    else:
-        n_components, n_features = coefs[0].shape
-        log_likelihood = 0.0
-        resp_sum = np.zeros(n_components)
-        sums = [np.zeros((n_components, n_features)) for _ in coefs]
-        for start, stop in _dense_slices(block):
-            part = dense.e_step(
-                block[start:stop], coefs, intercept, weights[start:stop]
-            )
-            log_likelihood += part[0]
-            resp_sum += part[1]
-            for total, values in zip(sums, part[2], strict=True):
-                total += values
+    log_likelihood, resp_sum, sums = _kernels(block).e_step(
+        block, coefs, intercept, weights
+    )
     flat = [np.array([log_likelihood]), resp_sum, *(total.ravel() for total in sums)]
     return np.concatenate(flat)[np.newaxis, :]
 
@@ -643,26 +638,13 @@ def _log_resp_chunk(block, params):
     """``[log p(x_i), log p(k | x_i)...]`` of each row of one chunk, (rows, K + 1)."""
     coefs, intercept = params
     out = np.empty((block.shape[0], coefs[0].shape[0] + 1))
-    if sp.issparse(block):
-        out[:, 0], out[:, 1:] = sparse.log_resp(block, coefs, intercept)
-        return out
-    for start, stop in _dense_slices(block):
-        out[start:stop, 0], out[start:stop, 1:] = dense.log_resp(
-            block[start:stop], coefs, intercept
-        )
+    out[:, 0], out[:, 1:] = _kernels(block).log_resp(block, coefs, intercept)
     return out
 
 
 def _weighted_sums_chunk(block, weights, n_views):
     """``weights.T @ view`` of one chunk for each view, flattened, (1, V K d)."""
-    if sp.issparse(block):
-        sums = sparse.weighted_sums(block, weights, n_views)
-    else:
-        sums = [np.zeros((weights.shape[1], block.shape[1])) for _ in range(n_views)]
-        for start, stop in _dense_slices(block):
-            part = dense.weighted_sums(block[start:stop], weights[start:stop], n_views)
-            for total, values in zip(sums, part, strict=True):
-                total += values
+    sums = _kernels(block).weighted_sums(block, weights, n_views)
     return np.concatenate([total.ravel() for total in sums])[np.newaxis, :]
 
 
