@@ -234,16 +234,12 @@ def check_sample_weight(sample_weight, X):
         weights = check_numpy(sample_weight, n_samples)
         aligned = _aligned_rows(weights, X, "sample_weight").persist()
         return aligned, float(weights.sum()), int(np.count_nonzero(weights > 0))
-    if sample_weight.ndim != 1:
-        raise ValueError(
-            "Sample weights must be 1D array or scalar, got "
-            f"{sample_weight.ndim}D array. Expected either a scalar value or a 1D "
-            f"array of length {n_samples}."
-        )
-    if sample_weight.shape[0] != n_samples:
-        raise ValueError(
-            f"sample_weight.shape == {sample_weight.shape}, expected ({n_samples},)!"
-        )
+    from .._validation import check_sample_weight as check_numpy
+
+    # Errors come from the numpy check on a small stand-in with the same
+    # defect, so that the messages are those of the installed scikit-learn.
+    if sample_weight.ndim != 1 or sample_weight.shape[0] != n_samples:
+        check_numpy(np.ones(sample_weight.shape), n_samples)
     if np.dtype(sample_weight.dtype).kind not in "biuf":
         raise ValueError(
             f"sample_weight must hold numbers, but has dtype {sample_weight.dtype}."
@@ -257,17 +253,14 @@ def check_sample_weight(sample_weight, X):
         weights.sum(),
         (weights > 0).sum(),
     )
-    if has_nan:
-        raise ValueError("Input sample_weight contains NaN.")
-    if has_inf:
-        raise ValueError(
-            "Input sample_weight contains infinity or a value too large for "
-            "dtype('float64')."
-        )
-    if minimum < 0:
-        raise ValueError("Negative values in data passed to `sample_weight`.")
-    if n_positive == 0:
-        raise ValueError("Sample weights must contain at least one non-zero number.")
+    for defect, stand_in in [
+        (has_nan, np.nan),
+        (has_inf, np.inf),
+        (minimum < 0, -1.0),
+        (n_positive == 0, 0.0),
+    ]:
+        if defect:
+            check_numpy(np.array([stand_in]), 1)
     return weights, float(total), int(n_positive)
 
 
