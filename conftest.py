@@ -32,3 +32,55 @@ def seed(request):
 def rng(seed):
     """A numpy random generator seeded by ``seed``."""
     return np.random.default_rng(seed)
+
+
+def _run_cli(runs, cwd, timeout=300):
+    """Run ``python -m skcoinmix`` with each argument list of ``runs``, all at once.
+
+    From ``cwd``, with this repository first on PYTHONPATH, so that the
+    subprocesses import this very package and find its data files there.
+    Importing scikit-learn costs seconds per process, hence in parallel.
+
+    Parameters
+    ----------
+    runs : dict of str to sequence of str
+    cwd : path-like
+    timeout : float
+
+    Returns
+    -------
+    results : dict of str to subprocess.CompletedProcess
+    """
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo_root = str(Path(__file__).resolve().parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [repo_root, *filter(None, [env.get("PYTHONPATH")])]
+    )
+    processes = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "skcoinmix", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=cwd,
+            env=env,
+        )
+        for name, args in runs.items()
+    }
+    results = {}
+    for name, process in processes.items():
+        stdout, stderr = process.communicate(timeout=timeout)
+        results[name] = subprocess.CompletedProcess(
+            process.args, process.returncode, stdout, stderr
+        )
+    return results
+
+
+@pytest.fixture(scope="session")
+def run_cli():
+    """``run_cli(runs, cwd)``: ``python -m skcoinmix`` runs in parallel subprocesses."""
+    return _run_cli

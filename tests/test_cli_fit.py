@@ -6,14 +6,12 @@ import io
 import json
 import math
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-import skcoinmix
 from skcoinmix import BernoulliMixtureEM
 from skcoinmix.__main__ import main
 from skcoinmix._cli_io import (
@@ -27,7 +25,6 @@ from skcoinmix._report import fit_report
 from skcoinmix.datasets import make_bernoulli_mixture
 
 #: The repository root, so that a subprocess imports this very package.
-REPO_ROOT = str(Path(skcoinmix.__file__).resolve().parents[1])
 
 #: Settings of every fit here: few starts, so that the tests stay fast.
 N_INIT = 3
@@ -122,7 +119,7 @@ def table_lines(output):
 
 # ------------------------------------------------------------ subprocess
 @pytest.fixture(scope="module")
-def cli_runs(tmp_path_factory):
+def cli_runs(tmp_path_factory, run_cli):
     """``python -m skcoinmix fit`` on three files, in parallel.
 
     Returns
@@ -153,29 +150,11 @@ def cli_runs(tmp_path_factory):
             fit_args(write(folder / "ragged.csv", "a,b,c\n0,1,0\n1,0\n"), 2),
         ),
     }
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [REPO_ROOT, *filter(None, [env.get("PYTHONPATH")])]
-    )
-    processes = {
-        name: subprocess.Popen(
-            [sys.executable, "-m", "skcoinmix", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=folder,
-            env=env,
-        )
-        for name, (_, args) in cases.items()
+    results = run_cli({name: args for name, (_, args) in cases.items()}, folder)
+    return {
+        name: (result, {"X": cases[name][0], "folder": folder})
+        for name, result in results.items()
     }
-    runs = {}
-    for name, process in processes.items():
-        stdout, stderr = process.communicate(timeout=300)
-        result = subprocess.CompletedProcess(
-            process.args, process.returncode, stdout, stderr
-        )
-        runs[name] = (result, {"X": cases[name][0], "folder": folder})
-    return runs
 
 
 def test_module_fit_json_matches_the_estimator(cli_runs):

@@ -1,10 +1,6 @@
 """Tests of ``python -m skcoinmix`` (skcoinmix/__main__.py)."""
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,7 +32,6 @@ PAPER_KNOWN = ("0.80", "0.45")
 HALF_PRINTED_UNIT = 0.005
 
 #: The repository root, so that a subprocess imports this very package.
-REPO_ROOT = str(Path(skcoinmix.__file__).resolve().parents[1])
 
 DEMO_OPTIONS = ("--n-sets", "--n-tosses", "--probs", "--weights", "--start")
 
@@ -50,39 +45,14 @@ CLI_RUNS = {
 
 
 @pytest.fixture(scope="module")
-def cli_runs(tmp_path_factory):
+def cli_runs(tmp_path_factory, run_cli):
     """``python -m skcoinmix`` run with each of CLI_RUNS, in parallel.
-
-    From an empty folder, with this repository first on PYTHONPATH, so that
-    the subprocess imports this very package and finds its data files there.
 
     Returns
     -------
     results : dict of str to subprocess.CompletedProcess
     """
-    cwd = tmp_path_factory.mktemp("cli")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [REPO_ROOT, *filter(None, [env.get("PYTHONPATH")])]
-    )
-    processes = {
-        name: subprocess.Popen(
-            [sys.executable, "-m", "skcoinmix", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=cwd,
-            env=env,
-        )
-        for name, args in CLI_RUNS.items()
-    }
-    results = {}
-    for name, process in processes.items():
-        stdout, stderr = process.communicate(timeout=120)
-        results[name] = subprocess.CompletedProcess(
-            process.args, process.returncode, stdout, stderr
-        )
-    return results
+    return run_cli(CLI_RUNS, tmp_path_factory.mktemp("cli"), timeout=120)
 
 
 def table_rows(output):
