@@ -21,9 +21,16 @@ from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.random import sample_without_replacement
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_is_fitted,
+    validate_data,
+)
 
-from ._backends import backend_for
+from ._backends import backend_for, is_dask_array
+from ._backends import dask as dask_backend
 from ._em import BaseMixtureEM
 from ._validation import (
     binarize_data,
@@ -86,6 +93,10 @@ class BinaryData:
         """The same data restricted to ``rows`` (an index array)."""
         X = self.X.tocsr() if sp.issparse(self.X) else self.X
         return BinaryData(X[rows], self.missing)
+
+    def with_rows(self, X):
+        """The same kind of data holding the rows ``X`` (gathered from a dask array)."""
+        return BinaryData(X, self.missing)
 
     def clustering_features(self):
         """What k-means clusters: the rows, missing entries as the column mean."""
@@ -173,6 +184,10 @@ class CountData:
     def take(self, rows):
         """The same data restricted to ``rows`` (an index array)."""
         return CountData(self.counts[rows])
+
+    def with_rows(self, counts):
+        """Counts of other rows (gathered from a dask array), shape (m, 2)."""
+        return CountData(counts)
 
     def clustering_features(self):
         """What k-means clusters: each row's proportion of ones, shape (n, 1)."""
@@ -299,6 +314,40 @@ def safe_log(weights):
     """``log(weights)`` with ``log(0) = -inf`` and no warning."""
     with np.errstate(divide="ignore"):
         return np.log(weights)
+
+
+@dataclass(frozen=True)
+class _Responsibilities:
+    """Starting responsibilities ``values`` (n, K) of rows with ``weights`` (n,)."""
+
+    values: object
+    weights: object
+
+
+def _draw_rows(n_candidates, n_rows, random_state):
+    """Sorted positions of ``n_rows`` of ``n_candidates`` drawn without replacement.
+
+    ``n_rows=None`` means the k-means sample, at most
+    :data:`KMEANS_INIT_MAX_SAMPLES`; ``None`` is returned (and
+    ``random_state`` left untouched) when every candidate is taken. The
+    draw is that of :func:`skcoinmix._backends.dask.sample_rows`.
+    """
+    if n_rows is None:
+        n_rows = KMEANS_INIT_MAX_SAMPLES
+    if n_rows >= n_candidates:
+        return None
+    return np.sort(
+        sample_without_replacement(n_candidates, n_rows, random_state=random_state)
+    )
+
+
+def _check_enough_candidates(n_positive, n_components):
+    if n_positive < n_components:
+        raise ValueError(
+            f"Only {n_positive} rows have a positive sample_weight, but "
+            f"n_components={n_components} needs at least {n_components} of them "
+            "to initialise."
+        )
 
 
 # ---------------------------------------------------------------- estimator
@@ -439,10 +488,10 @@ class BernoulliMixtureEM(BaseMixtureEM):
         (only set by :meth:`partial_fit`).
 
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during :meth:`fit`.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`, when ``X`` has feature
+        Names of features seen during :meth:`fit`, when ``X`` has feature
         names that are all strings.
 
     See Also
@@ -532,6 +581,8 @@ class BernoulliMixtureEM(BaseMixtureEM):
 
     # ----------------------------------------------------------------- hooks
     def _prepare_data(self, X, *, reset):
+        if is_dask_array(X):
+            return self._prepare_dask_data(X, reset=reset)
         X = validate_data(
             self,
             X,
@@ -545,6 +596,19 @@ class BernoulliMixtureEM(BaseMixtureEM):
         X = binarize_data(X, self.binarize, missing)
         if self.tie_features:
             return CountData.from_binary(X, missing)
+        return BinaryData(X, missing)
+
+    def _prepare_dask_data(self, X, *, reset):
+        """``_prepare_data`` for a dask array: checks in one pass, the rest lazy."""
+        X = dask_backend.check_array(X)
+        _check_feature_names(self, X, reset=reset)
+        _check_n_features(self, X, reset=reset)
+        missing, is_binary = dask_backend.scan(X)
+        X = dask_backend.binarize(X, self.binarize, missing, is_binary=is_binary)
+        if self.tie_features:
+            # 16 bytes a row, kept on the workers: iterations then cost
+            # O(n K) instead of a pass over X.
+            return CountData(dask_backend.row_counts(X, missing).persist())
         return BinaryData(X, missing)
 
     def _check_initial_parameters(self, data):
@@ -572,13 +636,26 @@ class BernoulliMixtureEM(BaseMixtureEM):
                 weights = np.full(K, 1.0 / K)
             return {"weights": weights, "means": means}
 
-        rows, resp = self._initial_responsibilities(data, sample_weight, random_state)
-        start = data if rows is None else data.take(rows)
+        if is_dask_array(data.X):
+            start, resp, mean_weight = self._initial_dask_responsibilities(
+                data, sample_weight, random_state
+            )
+        else:
+            start, resp = self._initial_responsibilities(
+                data, sample_weight, random_state
+            )
+            mean_weight = sample_weight.mean()
         # Weights rescaled to mean 1, so that the smoothing is in units of rows.
-        row_weight = sample_weight if rows is None else sample_weight[rows]
-        resp *= (row_weight / sample_weight.mean())[:, np.newaxis]
-        sums = backend_for(start.X).weighted_sums(start.X, resp, start.n_views)
-        stats = start.stats(resp.sum(axis=0), sums)
+        if resp.weights is not None:
+            resp = resp.values * (resp.weights / mean_weight)[:, np.newaxis]
+        else:
+            resp = resp.values / mean_weight
+        backend = backend_for(start.X)
+        sums = backend.weighted_sums(start.X, resp, start.n_views)
+        resp_sum = resp.sum(axis=0)
+        if is_dask_array(resp_sum):
+            (resp_sum,) = dask_backend.compute(resp_sum)
+        stats = start.stats(np.asarray(resp_sum, dtype=np.float64), sums)
         means = smoothed_means(stats["ones"], stats["trials"])
         if self.weights_init is not None:
             weights = check_weights_init(self.weights_init, K)
@@ -589,43 +666,83 @@ class BernoulliMixtureEM(BaseMixtureEM):
         return {"weights": weights, "means": means}
 
     def _initial_responsibilities(self, data, sample_weight, random_state):
-        """Rows (None: all) and their starting responsibilities, (n_rows, K)."""
+        """The rows that start the components, and their responsibilities.
+
+        Returns
+        -------
+        start : BinaryData or CountData
+            All of ``data`` ("random"), or the rows drawn from it.
+        resp : _Responsibilities
+            ``values`` (n_start, K) and the rows' sample weights (n_start,).
+        """
         K = self.n_components
         candidates = np.flatnonzero(sample_weight > 0)
-        if candidates.size < K:
-            raise ValueError(
-                f"Only {candidates.size} rows have a positive sample_weight, but "
-                f"n_components={K} needs at least {K} of them to initialise."
-            )
+        _check_enough_candidates(candidates.size, K)
         if self.init_params == "random":
             resp = random_state.uniform(size=(data.n_samples, K))
-            return None, resp / resp.sum(axis=1, keepdims=True)
-        if self.init_params == "random_from_data":
-            rows = random_state.choice(candidates, size=K, replace=False)
-            return rows, np.eye(K)
-        if candidates.size > KMEANS_INIT_MAX_SAMPLES:
-            candidates = np.sort(
-                random_state.choice(
-                    candidates, size=KMEANS_INIT_MAX_SAMPLES, replace=False
-                )
+            resp /= resp.sum(axis=1, keepdims=True)
+            return data, _Responsibilities(resp, sample_weight)
+        n_rows = K if self.init_params == "random_from_data" else None
+        # Rows drawn as sklearn's sample_without_replacement draws them, as
+        # the dask path does, so both start from the same rows.
+        rows = _draw_rows(candidates.size, n_rows, random_state)
+        if rows is not None:
+            candidates = candidates[rows]
+        start = data.take(candidates)
+        return self._cluster(start, sample_weight[candidates], random_state)
+
+    def _initial_dask_responsibilities(self, data, sample_weight, random_state):
+        """:meth:`_initial_responsibilities` for dask data, and the mean weight.
+
+        Only the drawn rows (at most ``KMEANS_INIT_MAX_SAMPLES``) are gathered
+        in this process; "random" draws lazy responsibilities on the workers.
+        """
+        K = self.n_components
+        if sample_weight is None:
+            mean_weight, n_positive = 1.0, data.n_samples
+        else:
+            mean_weight, n_positive = dask_backend.compute(
+                sample_weight.mean(), (sample_weight > 0).sum()
             )
-        features = data.take(candidates).clustering_features()
-        weights = sample_weight[candidates]
+        _check_enough_candidates(int(n_positive), K)
+        if self.init_params == "random":
+            resp = dask_backend.random_responsibilities(data.X, K, random_state)
+            return data, _Responsibilities(resp, sample_weight), float(mean_weight)
+        n_rows = K if self.init_params == "random_from_data" else None
+        _, rows, row_weight = dask_backend.sample_rows(
+            data.X,
+            KMEANS_INIT_MAX_SAMPLES if n_rows is None else n_rows,
+            random_state,
+            sample_weight,
+        )
+        if row_weight is None:
+            row_weight = np.ones(rows.shape[0])
+        start, resp = self._cluster(data.with_rows(rows), row_weight, random_state)
+        return start, resp, float(mean_weight)
+
+    def _cluster(self, start, row_weight, random_state):
+        """Hard responsibilities of the ``start`` rows from ``init_params``."""
+        K = self.n_components
+        if self.init_params == "random_from_data":
+            return start, _Responsibilities(np.eye(K), row_weight)
+        features = start.clustering_features()
         if self.init_params == "k-means++":
             _, indices = kmeans_plusplus(
-                features, K, sample_weight=weights, random_state=random_state
+                features, K, sample_weight=row_weight, random_state=random_state
             )
-            return candidates[indices], np.eye(K)
+            return start.take(indices), _Responsibilities(
+                np.eye(K), row_weight[indices]
+            )
         with warnings.catch_warnings():
             # Fewer distinct rows than components is fine for a start: the
             # duplicate clusters become identical components.
             warnings.simplefilter("ignore", ConvergenceWarning)
             labels = (
                 KMeans(n_clusters=K, n_init=1, random_state=random_state)
-                .fit(features, sample_weight=weights)
+                .fit(features, sample_weight=row_weight)
                 .labels_
             )
-        return candidates, np.eye(K)[labels]
+        return start, _Responsibilities(np.eye(K)[labels], row_weight)
 
     def _log_resp(self, data, params):
         coefs, intercept = data.linear_params(params["weights"], params["means"])

@@ -43,7 +43,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_sample_weight
+from ._backends import check_sample_weight, is_dask_array, weighted_sum
 
 __all__ = ["BaseMixtureEM"]
 
@@ -214,8 +214,7 @@ class BaseMixtureEM(
                 f"n_components = {self.n_components}, n_samples = {n_samples}. "
                 "Fit on more rows or lower n_components."
             )
-        sample_weight = check_sample_weight(sample_weight, n_samples)
-        total_weight = float(sample_weight.sum())
+        sample_weight, total_weight, _ = check_sample_weight(sample_weight, data.X)
         self._check_initial_parameters(data)
 
         random_state = check_random_state(self.random_state)
@@ -226,7 +225,10 @@ class BaseMixtureEM(
 
         start = (self._params_from_attributes(), self.lower_bound_) if warm else None
         run = delayed(self._run_em)
-        runs = Parallel(n_jobs=self.n_jobs)(
+        # On a dask array every iteration is already spread over the cluster's
+        # chunks; restarts run one after another.
+        n_jobs = 1 if is_dask_array(data.X) else self.n_jobs
+        runs = Parallel(n_jobs=n_jobs)(
             run(data, sample_weight, total_weight, init, seed, start)
             for init, seed in enumerate(seeds)
         )
@@ -295,7 +297,7 @@ class BaseMixtureEM(
         first = not hasattr(self, "converged_")
         data = self._prepare_data(X, reset=first)
         n_samples = _num_samples(data)
-        sample_weight = check_sample_weight(sample_weight, n_samples)
+        sample_weight, batch_weight, _ = check_sample_weight(sample_weight, data.X)
         if first:
             if n_samples < self.n_components:
                 raise ValueError(
@@ -313,7 +315,6 @@ class BaseMixtureEM(
             "seen": 0.0,
             "stats": None,
         }
-        batch_weight = float(sample_weight.sum())
         log_likelihood, stats = self._e_step(data, sample_weight, params)
         step = online["step"] + 1
         gain = ((1.0 + self.learning_offset) / (step + self.learning_offset)) ** (
@@ -426,9 +427,8 @@ class BaseMixtureEM(
         log_likelihood : float
             ``sum_i w_i log p(x_i) / sum_i w_i``.
         """
-        log_prob = self.score_samples(X)
-        sample_weight = check_sample_weight(sample_weight, log_prob.shape[0])
-        return float(np.dot(sample_weight, log_prob) / sample_weight.sum())
+        log_likelihood, total_weight = self._total_log_likelihood(X, sample_weight)
+        return log_likelihood / total_weight
 
     def predict(self, X):
         """Predict the most probable component of each sample.
@@ -459,6 +459,8 @@ class BaseMixtureEM(
             The responsibilities ``p(k | x_i)``; each row sums to 1.
         """
         log_resp = self._estimate_log_prob_resp(X)[1]
+        if is_dask_array(log_resp):
+            return np.exp(log_resp)  # lazy
         return np.exp(log_resp, out=log_resp)
 
     def transform(self, X):
@@ -486,8 +488,8 @@ class BaseMixtureEM(
 
     def _total_log_likelihood(self, X, sample_weight):
         log_prob = self.score_samples(X)
-        sample_weight = check_sample_weight(sample_weight, log_prob.shape[0])
-        return float(np.dot(sample_weight, log_prob)), float(sample_weight.sum())
+        sample_weight, total_weight, _ = check_sample_weight(sample_weight, log_prob)
+        return weighted_sum(log_prob, sample_weight), total_weight
 
     def bic(self, X, sample_weight=None):
         """Bayesian information criterion of the model on ``X``.

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -29,8 +30,12 @@ da = pytest.importorskip(
     "(pip install 'skcoinmix[dask]')",
 )
 
+from sklearn.cluster import KMeans  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from threadpoolctl import threadpool_info  # noqa: E402
 
+from skcoinmix import BernoulliMixtureEM  # noqa: E402
+from skcoinmix import _bernoulli as bernoulli  # noqa: E402
 from skcoinmix._backends import _common, dense, sparse  # noqa: E402
 from skcoinmix._backends import dask as dask_backend  # noqa: E402
 from skcoinmix._bernoulli import (  # noqa: E402
@@ -462,6 +467,197 @@ def test_the_package_never_imports_dask():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
+# -------------------------------------------------- the estimator on dask
+def fitted_pair(X, dX, sample_weight=None, dask_weight=None, **params):
+    """The same estimator fitted on numpy ``X`` and on dask ``dX``."""
+    params = {"n_components": 3, "random_state": 0, "tol": 1e-8, **params}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        want = BernoulliMixtureEM(**params).fit(X, sample_weight=sample_weight)
+        got = BernoulliMixtureEM(**params).fit(dX, sample_weight=dask_weight)
+    return want, got
+
+
+def assert_same_fit(got, want, rtol=1e-10):
+    # In float32 (rtol 1e-5) a probability carries an absolute error of the
+    # order of float32's resolution times the sums it comes from, so small
+    # ones are compared absolutely.
+    atol = 1e-6 if rtol > 1e-9 else 1e-12
+    for name in ["weights_", "means_"]:
+        value = getattr(got, name)
+        assert type(value) is np.ndarray, name  # fitted attributes are numpy
+        assert_allclose(value, getattr(want, name), rtol=rtol, atol=atol)
+    assert got.n_iter_ == want.n_iter_ and got.converged_ == want.converged_
+    assert_allclose(got.lower_bounds_, want.lower_bounds_, rtol=rtol)
+    assert got.n_features_in_ == want.n_features_in_
+
+
+def assert_same_predictions(got, want, X, dX, sample_weight=None, rtol=1e-10):
+    """Prediction methods: lazy dask arrays chunked like dX, equal to numpy's."""
+    row_chunks = dask_backend.check_array(dX).chunks[0]
+    atol = 1e-6 if rtol > 1e-9 else 1e-12  # see assert_same_fit
+    lazy = {
+        "predict": got.predict(dX),
+        "predict_proba": got.predict_proba(dX),
+        "transform": got.transform(dX),
+        "score_samples": got.score_samples(dX),
+    }
+    computed = dict(zip(lazy, dask_backend.compute(*lazy.values()), strict=True))
+    for name, value in lazy.items():
+        assert dask_backend.is_dask_array(value), name
+        assert value.chunks[0] == row_chunks, name
+        expected = getattr(want, name)(X)
+        if name == "predict":
+            assert_array_equal(computed[name], expected)
+        else:
+            assert_allclose(computed[name], expected, rtol=rtol, atol=atol)
+    for name in ["score", "bic", "aic"]:
+        value = getattr(got, name)(dX, sample_weight=sample_weight)
+        assert isinstance(value, float), name
+        assert value == pytest.approx(
+            getattr(want, name)(X, sample_weight=sample_weight), rel=rtol
+        )
+
+
+@pytest.mark.parametrize("layout", [*LAYOUTS, "csr"])
+def test_estimator_equals_numpy(rng, layout):
+    # From the same means_init, every iteration and every output agrees.
+    X = make_data(rng, layout)
+    dX = to_dask(X, CHUNKINGS["uneven"], layout)
+    rtol = 1e-5 if "float32" in layout else 1e-10
+    start = rng.uniform(0.2, 0.8, size=(3, N_FEATURES))
+    want, got = fitted_pair(X, dX, means_init=start, max_iter=20, binarize=None)
+    assert_same_fit(got, want, rtol)
+    assert_same_predictions(got, want, X, dX, rtol=rtol)
+
+
+@pytest.mark.parametrize("init_params", ["kmeans", "k-means++", "random_from_data"])
+@pytest.mark.parametrize("tie_features", [False, True])
+def test_initialisations_equal_numpy(rng, small_init_sample, init_params, tie_features):
+    # The rows drawn to initialise are the same as numpy's (and only those
+    # are gathered), so the default fit equals numpy's, weighted too.
+    X = make_data(rng, "float64 NaN")
+    dX = to_dask(X, CHUNKINGS["uneven"])
+    sample_weight = rng.uniform(0.5, 2.0, size=N_SAMPLES)
+    sample_weight[::5] = 0.0
+    want, got = fitted_pair(
+        X,
+        dX,
+        sample_weight,
+        da.from_array(sample_weight, chunks=(30,)),
+        init_params=init_params,
+        tie_features=tie_features,
+        n_init=2,
+    )
+    assert_same_fit(got, want)
+    assert_same_predictions(got, want, X, dX, sample_weight)
+
+
+@pytest.fixture
+def small_init_sample(monkeypatch):
+    """k-means initialisations on 40 of the 101 rows: a real draw."""
+    monkeypatch.setattr(bernoulli, "KMEANS_INIT_MAX_SAMPLES", 40)
+
+
+def test_initialisation_never_gathers_x(rng, small_init_sample, monkeypatch):
+    # Converting the dask array to numpy in this process fails the test: the
+    # data only reach it as the (at most 40) rows k-means clusters.
+    X = make_data(rng, "uint8")
+    dX = to_dask(X, CHUNKINGS["twenty"])
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("X was gathered into the client")
+
+    monkeypatch.setattr(da.Array, "__array__", refuse)
+    clustered = []
+    original = KMeans.fit
+
+    def spy(self, features, *args, **kwargs):
+        clustered.append(features.shape[0])
+        return original(self, features, *args, **kwargs)
+
+    monkeypatch.setattr(KMeans, "fit", spy)
+    for init_params in ["kmeans", "k-means++", "random_from_data", "random"]:
+        BernoulliMixtureEM(3, init_params=init_params, random_state=0).fit(dX)
+    assert clustered == [40]
+
+
+def test_random_initialisation(rng):
+    # "random" draws on the workers (other numbers than numpy's): the fit is
+    # reproducible, and it is EM (the lower bound never decreases).
+    X = make_data(rng, "uint8")
+    dX = to_dask(X, CHUNKINGS["uneven"])
+    fits = [
+        BernoulliMixtureEM(3, init_params="random", random_state=1, tol=0, max_iter=15)
+        for _ in range(2)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for est in fits:
+            est.fit(dX)
+    assert_array_equal(fits[0].means_, fits[1].means_)
+    assert np.all(np.diff(fits[0].lower_bounds_) >= -1e-12)
+
+
+def test_binarize_and_feature_checks(rng):
+    values = rng.uniform(0, 3, size=(N_SAMPLES, N_FEATURES))
+    dX = da.from_array(values, chunks=(30, -1))
+    want, got = fitted_pair(values, dX, binarize=1.5)
+    assert_same_fit(got, want)
+    with pytest.raises(ValueError, match="must contain only 0 and 1"):
+        BernoulliMixtureEM(2, binarize=None).fit(dX)
+    with pytest.raises(ValueError, match="X has 5 features, but BernoulliMixtureEM"):
+        got.predict(dX[:, :5])
+    infinite = values.copy()
+    infinite[3, 3] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        got.score_samples(da.from_array(infinite, chunks=(30, -1)))
+    with pytest.raises(ValueError, match="Expected n_samples >= max"):
+        BernoulliMixtureEM(3).fit(dX[:2])
+
+
+def test_failed_refit_leaves_the_estimator_unchanged(rng):
+    X = make_data(rng, "uint8")
+    dX = to_dask(X, CHUNKINGS["uneven"])
+    est = BernoulliMixtureEM(2, random_state=0).fit(dX)
+    before = {key: np.copy(value) for key, value in vars(est).items()}
+    for bad in [
+        {"X": dX, "sample_weight": np.ones(N_SAMPLES - 1)},
+        {"X": dX, "sample_weight": -np.ones(N_SAMPLES)},
+        {"X": dX.astype(np.float64) * 2, "sample_weight": None},
+    ]:
+        est.set_params(binarize=None)
+        with pytest.raises(ValueError):
+            est.fit(bad["X"], sample_weight=bad["sample_weight"])
+    est.set_params(binarize=0.0)
+    assert vars(est).keys() == before.keys()
+    for key, value in vars(est).items():
+        assert_array_equal(value, before[key], err_msg=key)
+
+
+def test_partial_fit_and_warm_start_equal_numpy(rng):
+    X = make_data(rng, "float64 NaN")
+    start = {"means_init": rng.uniform(0.2, 0.8, size=(3, N_FEATURES))}
+    online = [BernoulliMixtureEM(3, **start) for _ in range(2)]
+    for batch in np.array_split(np.arange(N_SAMPLES), 4):
+        online[0].partial_fit(X[batch])
+        online[1].partial_fit(da.from_array(X[batch], chunks=(7, -1)))
+    assert_allclose(online[1].means_, online[0].means_, rtol=1e-10)
+    assert_allclose(online[1].lower_bounds_, online[0].lower_bounds_, rtol=1e-10)
+    # Warm-started single iterations, and n_jobs (restarts run in turn).
+    dX = to_dask(X, CHUNKINGS["twenty"])
+    warm = [
+        BernoulliMixtureEM(3, warm_start=True, max_iter=1, n_jobs=2, **start)
+        for _ in range(2)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(3):
+            warm[0].fit(X)
+            warm[1].fit(dX)
+    assert_same_fit(warm[1], warm[0])
+
+
 # ------------------------------------------------------------ real cluster
 #: Per worker; a worker process holds ~185 MB once scikit-learn (and pandas,
 #: which it imports) is loaded, and pauses at 80 % of its limit.
@@ -504,30 +700,6 @@ def random_binary(seed, n_samples, n_features, chunk_rows):
     return (bytes_ < 77).astype(np.uint8)
 
 
-def local_e_step(X, coefs, intercept):
-    """The numpy E-step of a lazy dask array, one chunk at a time in this process."""
-    total = None
-    for block in X.blocks.ravel():
-        part = dense.e_step(
-            block.compute(scheduler="sync"), coefs, intercept, np.ones(block.shape[0])
-        )
-        if total is None:
-            total = [part[0], part[1].copy(), [s.copy() for s in part[2]]]
-        else:
-            total[0] += part[0]
-            total[1] += part[1]
-            for acc, values in zip(total[2], part[2], strict=True):
-                acc += values
-    return total
-
-
-def assert_stats_equal(got, want, rtol=1e-10):
-    assert got[0] == pytest.approx(want[0], rel=rtol)
-    assert_allclose(got[1], want[1], rtol=rtol)
-    for total, values in zip(got[2], want[2], strict=True):
-        assert_allclose(total, values, rtol=rtol, atol=1e-12)
-
-
 @pytest.mark.cluster
 @pytest.mark.parametrize("layout", ["uint8", "float64 NaN", "csr"])
 def test_cluster_equals_numpy(client, rng, layout):
@@ -546,27 +718,65 @@ def test_cluster_equals_numpy(client, rng, layout):
 
 
 @pytest.mark.cluster
+@pytest.mark.parametrize("layout", ["uint8", "float64 NaN", "csr"])
+def test_cluster_estimator_equals_numpy(client, rng, layout):
+    # The default fit (k-means on gathered rows, then EM on the workers) and
+    # every prediction, weighted, equal numpy's.
+    X = make_data(rng, layout)
+    dX = to_dask(X, CHUNKINGS["uneven"], layout)
+    sample_weight = rng.uniform(0.1, 2.0, size=N_SAMPLES)
+    want, got = fitted_pair(
+        X, dX, sample_weight, da.from_array(sample_weight, chunks=(40,))
+    )
+    assert_same_fit(got, want)
+    assert_same_predictions(got, want, X, dX, sample_weight)
+
+
+def peak_resident_bytes():
+    """This process's peak resident size (``VmHWM``; ``ru_maxrss`` without /proc).
+
+    Not ``ru_maxrss`` where there is a choice: a process forked from a large
+    one starts with the parent's peak in it.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:  # no /proc
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def cluster_fit(X, max_iter=3):
+    """``max_iter`` EM iterations from a fixed start, whatever the scheduler."""
+    start = np.random.default_rng(0).uniform(0.2, 0.8, size=(3, X.shape[1]))
+    est = BernoulliMixtureEM(3, means_init=start, max_iter=max_iter, tol=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X)
+
+
+@pytest.mark.cluster
 def test_cluster_survives_a_killed_worker(client):
     # 60 chunks of 4 MB generated on the workers; one worker process is
-    # killed (SIGKILL) once it holds results: its chunks are recomputed and
-    # the sums still equal numpy's.
+    # killed (SIGKILL) during the fit, once it holds results: its chunks are
+    # recomputed and the fit equals numpy's on the same data.
     X = random_binary(1, 60 * 16_000, 250, 16_000)
-    # Seeded here: run once, whatever SKCOINMIX_TEST_SEEDS asks for.
-    coefs, intercept = parameters(np.random.default_rng(0), np.zeros((1, 250)), False)
-    expected = local_e_step(X, coefs, intercept)
+    want = cluster_fit(X.compute(scheduler="sync"))
     victim = next(iter(client.scheduler_info()["workers"]))
     pid = client.run(os.getpid, workers=[victim])[victim]
     with ThreadPoolExecutor(1) as pool:
-        future = pool.submit(dask_backend.e_step, X, coefs, intercept, None)
+        future = pool.submit(cluster_fit, X)
         deadline = time.monotonic() + 60
         while len(client.has_what().get(victim, ())) < 2 and not future.done():
             assert time.monotonic() < deadline, "the worker never held results"
             time.sleep(0.005)
-        killed_mid_computation = not future.done()
+        killed_mid_fit = not future.done()
         os.kill(pid, signal.SIGKILL)
-        got = future.result(timeout=120)
-    assert killed_mid_computation
-    assert_stats_equal(got, expected)
+        got = future.result(timeout=180)
+    assert killed_mid_fit
+    assert_same_fit(got, want)
     client.wait_for_workers(2, timeout=60)
     assert victim not in client.scheduler_info()["workers"]
 
@@ -574,16 +784,17 @@ def test_cluster_survives_a_killed_worker(client):
 @pytest.mark.cluster
 def test_cluster_fits_data_larger_than_its_memory(client):
     # 800 MB of data, more than the two workers' limits together (2 x 350
-    # MB, spilling off), generated and reduced chunk by chunk on the workers.
+    # MB, spilling off), generated and reduced chunk by chunk on the workers
+    # at every pass (the scan, then an iteration); the same fit as chunk by
+    # chunk in this process.
     X = random_binary(2, 3_200_000, 250, 16_000)
     assert X.nbytes > 2 * MEMORY_LIMIT
-    # Seeded here: run once, whatever SKCOINMIX_TEST_SEEDS asks for.
-    coefs, intercept = parameters(np.random.default_rng(0), np.zeros((1, 250)), False)
+    client.restart()  # fresh worker processes: their peaks start here
     with ThreadPoolExecutor(1) as pool:
-        got = pool.submit(dask_backend.e_step, X, coefs, intercept, None).result(
-            timeout=300
-        )
+        got = pool.submit(cluster_fit, X, 1).result(timeout=600)
     # No worker process ever grew to its limit.
-    peaks = client.run(resource.getrusage, resource.RUSAGE_SELF)
-    assert all(usage.ru_maxrss * 1024 < MEMORY_LIMIT for usage in peaks.values())
-    assert_stats_equal(got, local_e_step(X, coefs, intercept))
+    peak_bytes = list(client.run(peak_resident_bytes).values())
+    assert max(peak_bytes) < MEMORY_LIMIT, peak_bytes
+    with dask.config.set(scheduler="sync"):
+        want = cluster_fit(X, 1)
+    assert_same_fit(got, want)
