@@ -1,5 +1,5 @@
 # Common developer tasks; CI runs .ci/run.
-.PHONY: test lint format ci
+.PHONY: test lint format ci docs
 
 test:
 	python -m pytest
@@ -14,3 +14,7 @@ format:
 
 ci:
 	bash .ci/run
+
+# The documentation site (needs the docs extra: python -m pip install ".[docs]").
+docs:
+	python -m sphinx -W --keep-going -b html docs docs/_build/html

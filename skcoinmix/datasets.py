@@ -502,14 +502,14 @@ def load_lca_example(name, *, as_patterns=False, as_frame=False):
     column; sources in ``skcoinmix/data/README.md``). Answers are coded 1 and
     0; no answer is missing.
 
-    ==================  =====  =====  ========  =====================================
-    name                rows   items  patterns  content
-    ==================  =====  =====  ========  =====================================
-    ``"stouffer_toby"`` 216    4      16        role conflict: items ``A`` to ``D``,
-                                                1 = universalistic answer
-    ``"carcinoma"``     118    7      20        7 pathologists (``A`` to ``G``) rate
-                                                118 slides, 1 = carcinoma
-    ==================  =====  =====  ========  =====================================
+    ===================  =====  =====  ========  ====================================
+    name                 rows   items  patterns  content
+    ===================  =====  =====  ========  ====================================
+    ``"stouffer_toby"``  216    4      16        role conflict: items ``A`` to ``D``,
+                                                 1 = universalistic answer
+    ``"carcinoma"``      118    7      20        7 pathologists (``A`` to ``G``) rate
+                                                 118 slides, 1 = carcinoma
+    ===================  =====  =====  ========  ====================================
 
     - ``"stouffer_toby"``: S. A. Stouffer and J. Toby, "Role conflict and
       personality", American Journal of Sociology 56, 395-406 (1951), as
