@@ -447,7 +447,8 @@ class BernoulliMixtureEM(BaseMixtureEM):
         -1 means all processors). Results are identical to ``n_jobs=1``; each
         worker's kernels use as many threads as joblib leaves to its BLAS, so
         cores are not oversubscribed. With joblib's dask backend the restarts
-        spread over a cluster.
+        spread over a cluster. On a dask array ``X`` the restarts run one
+        after another: each iteration is spread over the array's chunks.
 
     learning_decay : float in (0.5, 1], default=0.6
         The exponent ``kappa`` of :meth:`partial_fit`'s step sizes
@@ -501,6 +502,12 @@ class BernoulliMixtureEM(BaseMixtureEM):
 
     Notes
     -----
+    ``X`` may be a numpy array (any numeric dtype; ``uint8`` and ``bool`` are
+    kept as they are and converted block by block), a ``scipy.sparse`` CSR or
+    CSC matrix, or a ``dask.array.Array`` chunked by rows: fitting a dask
+    array computes on its workers and gives the numpy fit's result; the
+    prediction methods then return lazy dask arrays.
+
     An emptied component (no responsibility mass at all, which only happens
     when its posterior underflows for every row) gets a mixing weight of 0 and
     keeps its probabilities; it then never produces NaN and stays empty.

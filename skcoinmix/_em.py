@@ -161,7 +161,7 @@ class BaseMixtureEM(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Training data, one row per sample.
 
         y : Ignored
@@ -169,7 +169,8 @@ class BaseMixtureEM(
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative frequency weights: a row of weight 3 counts as three
-            identical rows. ``None`` gives every row weight 1.
+            identical rows. ``None`` gives every row weight 1. For dask ``X``
+            also a dask array.
 
         Returns
         -------
@@ -188,7 +189,7 @@ class BaseMixtureEM(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Training data, one row per sample.
 
         y : Ignored
@@ -200,7 +201,7 @@ class BaseMixtureEM(
         Returns
         -------
         labels : ndarray of shape (n_samples,)
-            Component labels.
+            Component labels; a lazy dask array for dask ``X``.
         """
         return _transaction(self, self._fit, X, sample_weight)
 
@@ -277,7 +278,7 @@ class BaseMixtureEM(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             One mini-batch.
 
         y : Ignored
@@ -391,13 +392,13 @@ class BaseMixtureEM(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Data, one row per sample.
 
         Returns
         -------
         log_prob : ndarray of shape (n_samples,)
-            ``log p(x_i)`` of each row.
+            ``log p(x_i)`` of each row; a lazy dask array for dask ``X``.
         """
         return self._estimate_log_prob_resp(X)[0]
 
@@ -413,7 +414,7 @@ class BaseMixtureEM(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Data, one row per sample.
 
         y : Ignored
@@ -435,13 +436,13 @@ class BaseMixtureEM(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Data, one row per sample.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
-            Component labels.
+            Component labels; a lazy dask array for dask ``X``.
         """
         return self._estimate_log_prob_resp(X)[1].argmax(axis=1)
 
@@ -450,13 +451,14 @@ class BaseMixtureEM(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Data, one row per sample.
 
         Returns
         -------
         resp : ndarray of shape (n_samples, n_components)
-            The responsibilities ``p(k | x_i)``; each row sums to 1.
+            The responsibilities ``p(k | x_i)``; each row sums to 1. A lazy
+            dask array for dask ``X``.
         """
         log_resp = self._estimate_log_prob_resp(X)[1]
         if is_dask_array(log_resp):
@@ -472,13 +474,14 @@ class BaseMixtureEM(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Data, one row per sample.
 
         Returns
         -------
         resp : ndarray of shape (n_samples, n_components)
-            The responsibilities ``p(k | x_i)``.
+            The responsibilities ``p(k | x_i)``; a lazy dask array for dask
+            ``X``.
         """
         return self.predict_proba(X)
 
@@ -500,7 +503,7 @@ class BaseMixtureEM(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Data, one row per sample.
 
         sample_weight : array-like of shape (n_samples,), default=None
@@ -521,7 +524,7 @@ class BaseMixtureEM(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Data, one row per sample.
 
         sample_weight : array-like of shape (n_samples,), default=None

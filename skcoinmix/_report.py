@@ -21,6 +21,7 @@ from scipy.special import entr, logsumexp
 from scipy.stats import chi2
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ._backends import is_dask_array
 from ._bernoulli import BernoulliMixtureEM
 from ._validation import check_sample_weight
 
@@ -168,7 +169,8 @@ def fit_report(estimator, X, sample_weight=None):
     Raises
     ------
     TypeError
-        If ``estimator`` is not a :class:`~skcoinmix.BernoulliMixtureEM`.
+        If ``estimator`` is not a :class:`~skcoinmix.BernoulliMixtureEM`, or
+        ``X`` is a dask array (compute it, or its table of patterns, first).
     sklearn.exceptions.NotFittedError
         If it is not fitted.
     ValueError
@@ -247,6 +249,12 @@ def fit_report(estimator, X, sample_weight=None):
             f"fit_report needs a fitted skcoinmix.BernoulliMixtureEM, but got {got}."
         )
     check_is_fitted(estimator)
+    if is_dask_array(X):
+        raise TypeError(
+            "fit_report counts response patterns in memory and does not take a "
+            "dask array: pass X.compute(), or the table of patterns "
+            "(skcoinmix.datasets.to_patterns) with sample_weight=counts."
+        )
     # score_samples validates X against the fitted features (and refuses what
     # the estimator refuses), so everything below can trust X's shape.
     log_prob = estimator.score_samples(X)

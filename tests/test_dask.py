@@ -4,6 +4,7 @@ real cluster that loses a worker or holds less memory than the data.
 The cluster tests are marked ``cluster`` (deselect with ``-m "not cluster"``).
 """
 
+import contextlib
 import logging
 import os
 import resource
@@ -34,7 +35,7 @@ from sklearn.cluster import KMeans  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from threadpoolctl import threadpool_info  # noqa: E402
 
-from skcoinmix import BernoulliMixtureEM  # noqa: E402
+from skcoinmix import BernoulliMixtureEM, fit_report  # noqa: E402
 from skcoinmix import _bernoulli as bernoulli  # noqa: E402
 from skcoinmix._backends import _common, dense, sparse  # noqa: E402
 from skcoinmix._backends import dask as dask_backend  # noqa: E402
@@ -635,6 +636,13 @@ def test_failed_refit_leaves_the_estimator_unchanged(rng):
         assert_array_equal(value, before[key], err_msg=key)
 
 
+def test_fit_report_asks_for_data_in_memory(rng):
+    X = make_data(rng, "uint8")
+    est = BernoulliMixtureEM(2, random_state=0).fit(X)
+    with pytest.raises(TypeError, match=r"pass X.compute\(\), or the table"):
+        fit_report(est, to_dask(X, CHUNKINGS["twenty"]))
+
+
 def test_partial_fit_and_warm_start_equal_numpy(rng):
     X = make_data(rng, "float64 NaN")
     start = {"means_init": rng.uniform(0.2, 0.8, size=(3, N_FEATURES))}
@@ -748,6 +756,20 @@ def peak_resident_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+@contextlib.contextmanager
+def in_this_process():
+    """Compute chunk by chunk in this process although a Client is active.
+
+    On purpose: the reference computation. Older dask warns that this "might
+    lead to unexpected results"; nothing here depends on the cluster.
+    """
+    with warnings.catch_warnings(), dask.config.set(scheduler="sync"):
+        warnings.filterwarnings(
+            "ignore", "Running on a single-machine scheduler", UserWarning
+        )
+        yield
+
+
 def cluster_fit(X, max_iter=3):
     """``max_iter`` EM iterations from a fixed start, whatever the scheduler."""
     start = np.random.default_rng(0).uniform(0.2, 0.8, size=(3, X.shape[1]))
@@ -763,7 +785,8 @@ def test_cluster_survives_a_killed_worker(client):
     # killed (SIGKILL) during the fit, once it holds results: its chunks are
     # recomputed and the fit equals numpy's on the same data.
     X = random_binary(1, 60 * 16_000, 250, 16_000)
-    want = cluster_fit(X.compute(scheduler="sync"))
+    with in_this_process():
+        want = cluster_fit(X.compute())
     victim = next(iter(client.scheduler_info()["workers"]))
     pid = client.run(os.getpid, workers=[victim])[victim]
     with ThreadPoolExecutor(1) as pool:
@@ -789,12 +812,12 @@ def test_cluster_fits_data_larger_than_its_memory(client):
     # chunk in this process.
     X = random_binary(2, 3_200_000, 250, 16_000)
     assert X.nbytes > 2 * MEMORY_LIMIT
-    client.restart()  # fresh worker processes: their peaks start here
+    client.restart(timeout=180)  # fresh worker processes: peaks start here
     with ThreadPoolExecutor(1) as pool:
         got = pool.submit(cluster_fit, X, 1).result(timeout=600)
     # No worker process ever grew to its limit.
     peak_bytes = list(client.run(peak_resident_bytes).values())
     assert max(peak_bytes) < MEMORY_LIMIT, peak_bytes
-    with dask.config.set(scheduler="sync"):
+    with in_this_process():
         want = cluster_fit(X, 1)
     assert_same_fit(got, want)
