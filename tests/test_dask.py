@@ -530,6 +530,11 @@ def test_estimator_equals_numpy(rng, layout):
     want, got = fitted_pair(X, dX, means_init=start, max_iter=20, binarize=None)
     assert_same_fit(got, want, rtol)
     assert_same_predictions(got, want, X, dX, rtol=rtol)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        labels = BernoulliMixtureEM(**got.get_params()).fit_predict(dX)
+    assert dask_backend.is_dask_array(labels)
+    assert_array_equal(labels.compute(), want.predict(X))
 
 
 @pytest.mark.parametrize("init_params", ["kmeans", "k-means++", "random_from_data"])
