@@ -697,7 +697,7 @@ def client():
             threads_per_worker=1,
             processes=True,
             memory_limit=MEMORY_LIMIT,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: 8787 may be taken
             silence_logs=logging.CRITICAL,
         )
     with cluster, distributed.Client(cluster) as client:
