@@ -30,13 +30,13 @@ import logging
 import re
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _contenders import skcoinmix_fit
 from _data import _draw_rows, fixed_start, random_prototypes
 from _report import command_line, environment_lines
 from _timing import FULL, QUICK, time_per_iteration
@@ -105,26 +105,6 @@ def dask_data(sizes, prototypes):
     return da.concatenate(blocks, axis=0)
 
 
-def fitter(X, start):
-    from sklearn.exceptions import ConvergenceWarning
-
-    from skcoinmix import BernoulliMixtureEM
-
-    def fit(max_iter):
-        est = BernoulliMixtureEM(
-            n_components=start.n_components,
-            means_init=start.means,
-            weights_init=start.weights,
-            max_iter=max_iter,
-            tol=0.0,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            return est.fit(X)
-
-    return fit
-
-
 @contextlib.contextmanager
 def local_cluster(n_workers):
     from distributed import Client, LocalCluster
@@ -165,7 +145,9 @@ def main(argv=None):
     rows = []
 
     X = numpy_data(sizes, prototypes)
-    numpy_timing = measure("numpy, in this process", fitter(X, start), settings, rows)
+    numpy_timing = measure(
+        "numpy, in this process", skcoinmix_fit(X, start), settings, rows
+    )
     del X
 
     dX = dask_data(sizes, prototypes)
@@ -173,7 +155,7 @@ def main(argv=None):
         threaded = dX.persist()
         measure(
             "dask, threaded scheduler (no cluster)",
-            fitter(threaded, start),
+            skcoinmix_fit(threaded, start),
             settings,
             rows,
         )
@@ -189,7 +171,7 @@ def main(argv=None):
             wait(persisted)
             label = f"dask, LocalCluster of {n_workers} worker(s) x 1 thread"
             cluster_timings[n_workers] = measure(
-                label, fitter(persisted, start), settings, rows
+                label, skcoinmix_fit(persisted, start), settings, rows
             )
             del persisted
 
