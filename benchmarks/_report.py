@@ -180,6 +180,8 @@ def environment_lines():
         f"Versions: {versions}",
         f"skcoinmix imported from {location}, git {_git_revision(location)}",
         f"CPUs: os.cpu_count() = {os.cpu_count()}",
+        "Load average (1, 5, 15 min) now: "
+        + ", ".join(f"{load:.2f}" for load in os.getloadavg()),
         *(f"Thread pool {line}" for line in _threadpool_lines()),
     ]
 

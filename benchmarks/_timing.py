@@ -9,7 +9,7 @@ E-step) cancels out, and is reported apart as ``t(1)`` minus one iteration.
 import math
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,15 @@ class IterationTiming:
         (0 for a bare loop that has none).
     n_iter : int
         The ``m`` used.
+    references : dict
+        Median seconds of each reference call timed in the same rounds as
+        the fits (see :func:`time_per_iteration`).
     """
 
     per_iteration: float
     overhead: float
     n_iter: int
+    references: dict = field(default_factory=dict)
 
 
 def seconds(func):
@@ -95,27 +99,46 @@ def _choose_n_iter(fit, settings):
     return min(max(wanted, settings.min_iter), settings.max_iter)
 
 
-def time_per_iteration(fit, settings):
+def time_per_iteration(fit, settings, references=None):
     """Seconds per EM iteration of ``fit(max_iter)``, a complete fit.
 
     Fits of 1 and ``m`` iterations alternate, ``settings.repeats`` times
     each, after a warm-up; the per-iteration time is the difference of their
     medians divided by ``m - 1``.
 
+    ``references`` (name -> callable, e.g. the bare products) are called
+    before and after every pair of fits, so that a ratio of the fit to a
+    reference compares figures taken over the same seconds: the load of a
+    shared machine changes from minute to minute.
+
     Returns
     -------
     IterationTiming
     """
+    references = references or {}
     n_iter = _choose_n_iter(fit, settings)
     singles, multiples = [], []
+    reference_times = {name: [] for name in references}
+
+    def time_references():
+        for name, func in references.items():
+            reference_times[name].append(seconds(func))
+
     for _ in range(settings.repeats):
+        time_references()
         singles.append(seconds(lambda: fit(1)))
         multiples.append(seconds(lambda: fit(n_iter)))
+        time_references()
     single = statistics.median(singles)
     per_iteration = (statistics.median(multiples) - single) / (n_iter - 1)
     if per_iteration <= 0:
         per_iteration = math.nan
-    return IterationTiming(per_iteration, single - per_iteration, n_iter)
+    return IterationTiming(
+        per_iteration,
+        single - per_iteration,
+        n_iter,
+        {name: statistics.median(times) for name, times in reference_times.items()},
+    )
 
 
 def time_bare_loop(step, settings, warmup=None):

@@ -5,39 +5,14 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _reference import reference_e_step
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning
 
 from skcoinmix import BernoulliMixtureEM
 from skcoinmix._backends import _common, dense, sparse
 from skcoinmix._bernoulli import BinaryData, CountData
 from skcoinmix._validation import binarize_data
-
-
-def reference_e_step(X, coefs, intercept, sample_weight):
-    """The E-step and the M-step's sums, in plain float64 numpy on the whole X.
-
-    NaN entries are missing when two coefficient arrays are given.
-    """
-    X = X.toarray() if sp.issparse(X) else np.asarray(X)
-    X = X.astype(np.float64)
-    observed = ~np.isnan(X)
-    views = [np.where(observed, X, 0.0), observed.astype(float)][: len(coefs)]
-    joint = (
-        sum(view @ coef.T for view, coef in zip(views, coefs, strict=True)) + intercept
-    )
-    log_norm = logsumexp(joint, axis=1)
-    resp = np.exp(joint - log_norm[:, None])
-    weighted = resp * sample_weight[:, None]
-    return (
-        sample_weight @ log_norm,
-        weighted.sum(axis=0),
-        [weighted.T @ view for view in views],
-        log_norm,
-        joint - log_norm[:, None],
-        views,
-    )
 
 
 def problem(rng, n_samples, n_features, n_components=4):
@@ -242,3 +217,93 @@ def test_threads_follow_blas_limits():
     with threadpool_limits(limits=1, user_api="blas"):
         assert _common.n_threads() == 1
     assert _common.n_threads() >= 1
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint8])
+def test_thread_counts_give_bitwise_equal_results(rng, monkeypatch, dtype):
+    # Fixed groups of blocks make the sums independent of the number of
+    # threads, in every compute dtype (float32 has its own product layout).
+    X, coef, intercept, sample_weight = problem(rng, 3000, 30)
+    X = X.astype(dtype)
+    monkeypatch.setattr(dense, "BLOCK_BYTES", 4000)
+    monkeypatch.setattr(_common, "MIN_ENTRIES_FOR_THREADS", 0)
+    results = []
+    for threads in [1, 2, 3]:
+        monkeypatch.setattr(_common, "n_threads", lambda threads=threads: threads)
+        log_likelihood, resp_sum, sums = dense.e_step(
+            X, (coef,), intercept, sample_weight
+        )
+        results.append([log_likelihood, resp_sum, sums[0]])
+        results[-1].extend(dense.log_resp(X, (coef,), intercept))
+    for result in results[1:]:
+        for got, want in zip(result, results[0], strict=True):
+            assert_array_equal(got, want)
+
+
+# Python >= 3.12 warns about fork() in any process with threads (OpenBLAS
+# starts its own).
+@pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded:DeprecationWarning"
+)
+def test_worker_threads_are_kept_and_remade_after_fork(rng, monkeypatch):
+    import multiprocessing
+
+    X, coef, intercept, sample_weight = problem(rng, 2000, 30)
+    monkeypatch.setattr(dense, "BLOCK_BYTES", 4000)
+    monkeypatch.setattr(_common, "MIN_ENTRIES_FOR_THREADS", 0)
+    monkeypatch.setattr(_common, "n_threads", lambda: 2)
+    expected = dense.e_step(X, (coef,), intercept, sample_weight)[0]
+    pool = _common._pool
+    assert pool is not None
+    dense.e_step(X, (coef,), intercept, sample_weight)
+    assert _common._pool is pool  # kept from call to call
+    monkeypatch.setattr(_common, "n_threads", lambda: 3)
+    dense.e_step(X, (coef,), intercept, sample_weight)
+    assert _common._pool is not pool  # remade for another number of threads
+    # A forked child has none of the parent's threads: it starts its own.
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as children:
+        got = children.apply_async(
+            dense.e_step, (X, (coef,), intercept, sample_weight)
+        ).get(timeout=60)
+    assert got[0] == expected
+
+
+@pytest.mark.parametrize("backend, fmt", [(dense, None), (sparse, "csr")])
+def test_no_sample_weight_means_unit_weights(rng, blocking, backend, fmt):
+    X, coef, intercept, _ = problem(rng, 101, 13)
+    data = X if fmt is None else sp.csr_matrix(X, dtype=np.float64)
+    ones = np.ones(X.shape[0])
+    got = backend.e_step(data, (coef,), intercept, None)
+    want = backend.e_step(data, (coef,), intercept, ones)
+    assert got[0] == want[0]
+    assert_array_equal(got[1], want[1])
+    assert_array_equal(got[2][0], want[2][0])
+
+
+@pytest.mark.parametrize("backend, fmt", [(dense, None), (sparse, "csr")])
+def test_float32_tiny_weights_equal_unit_weights_scaled(rng, blocking, backend, fmt):
+    # Weights below float32's range (1e-50) must not weight every row by 0.
+    X, coef, intercept, _ = problem(rng, 101, 13)
+    data = X.astype(np.float32)
+    if fmt is not None:
+        data = sp.csr_matrix(data)
+    tiny = backend.e_step(data, (coef,), intercept, np.full(X.shape[0], 1e-50))
+    unit = backend.e_step(data, (coef,), intercept, np.ones(X.shape[0]))
+    assert tiny[0] == pytest.approx(1e-50 * unit[0], rel=1e-6)
+    assert_allclose(tiny[1], 1e-50 * unit[1], rtol=1e-6)
+    assert_allclose(tiny[2][0], 1e-50 * unit[2][0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("backend, fmt", [(dense, None), (sparse, "csr")])
+def test_float32_sums_of_a_column_of_ones_equal_resp_sum(rng, blocking, backend, fmt):
+    # ones / trials must not exceed 1: the sums of a column of ones equal
+    # resp_sum up to float32 rounding of the responsibilities, not above it
+    # by float32 accumulation in one and float64 in the other.
+    X, coef, intercept, sample_weight = problem(rng, 101, 13)
+    X[:, 0] = 1
+    data = X.astype(np.float32)
+    if fmt is not None:
+        data = sp.csr_matrix(data)
+    _, resp_sum, (sums,) = backend.e_step(data, (coef,), intercept, sample_weight)
+    assert_allclose(sums[:, 0], resp_sum, rtol=1e-6)

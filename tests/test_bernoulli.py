@@ -7,9 +7,13 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _reference import (
+    brute_force_log_likelihood,
+    random_problem,
+    reference_em_update,
+)
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy.special import betaln, logsumexp
-from scipy.stats import bernoulli
+from scipy.special import betaln
 from sklearn import config_context
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -67,51 +71,6 @@ def coin_em(X, start, n_updates):
     )
     with pytest.warns(ConvergenceWarning):
         return est.fit(X)
-
-
-def random_problem(rng, n_samples=200, n_features=8, n_components=3):
-    means = rng.uniform(0.05, 0.95, size=(n_components, n_features))
-    labels = rng.integers(n_components, size=n_samples)
-    X = (rng.uniform(size=(n_samples, n_features)) < means[labels]).astype(float)
-    return X, labels, means
-
-
-def brute_force_log_likelihood(X, weights, means):
-    """log p(x_i) from scipy.stats.bernoulli, one pmf at a time."""
-    log_joint = np.array(
-        [
-            [
-                np.log(w) + bernoulli.logpmf(x, theta).sum()
-                for w, theta in zip(weights, means, strict=True)
-            ]
-            for x in X
-        ]
-    )
-    return logsumexp(log_joint, axis=1)
-
-
-def reference_em_update(X, sample_weight, weights, means, alpha, tied, fit_weights):
-    """One EM update in plain linear algebra, independent of the package."""
-    log_prob = X @ np.log(means).T + (1 - X) @ np.log(1 - means).T
-    joint = log_prob + np.log(weights)
-    log_norm = logsumexp(joint, axis=1)
-    resp = np.exp(joint - log_norm[:, None]) * sample_weight[:, None]
-    mass = resp.sum(axis=0)
-    if tied:
-        theta = (resp.T @ X.sum(axis=1) + alpha) / (mass * X.shape[1] + 2 * alpha)
-        new_means = np.repeat(theta[:, None], X.shape[1], axis=1)
-        free = means[:, :1]
-    else:
-        new_means = (resp.T @ X + alpha) / (mass[:, None] + 2 * alpha)
-        free = means
-    new_weights = mass / mass.sum() if fit_weights else weights
-    log_prior = 0.0
-    if alpha > 0:
-        log_prior = alpha * (
-            np.log(free) + np.log(1 - free)
-        ).sum() - free.size * betaln(alpha + 1, alpha + 1)
-    lower_bound = (sample_weight @ log_norm + log_prior) / sample_weight.sum()
-    return new_weights, new_means, lower_bound
 
 
 # ------------------------------------------------------ published examples

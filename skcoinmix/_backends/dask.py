@@ -109,7 +109,7 @@ def compute(*collections):
     """
     import dask
 
-    with _common._blas_controller().limit(limits=1, user_api="blas"):
+    with _common.single_threaded_blas():
         return dask.compute(*collections)
 
 

@@ -79,7 +79,8 @@ def e_step(X, coefs, intercept, sample_weight):
     X : sparse matrix of shape (n, d), CSR or CSC
     coefs : tuple of one ndarray of shape (K, d)
     intercept : ndarray of shape (K,)
-    sample_weight : ndarray of shape (n,), float64
+    sample_weight : ndarray of shape (n,), float64, or None
+        None for unit weights.
 
     Returns
     -------
@@ -100,9 +101,16 @@ def e_step(X, coefs, intercept, sample_weight):
     def work(state, X_block, start, stop):
         resp = _joint_log_prob(X_block, coef, intercept)
         log_prob_norm = normalize(resp)
-        weights = sample_weight[start:stop]
-        state["log_likelihood"] += float(weights @ log_prob_norm)
-        resp *= weights
+        # The weighting and the sums in float64 for float32 data too: the
+        # sums of a column of ones must not exceed resp_sum (ones / trials
+        # <= 1), and weights below float32's range must not make 0.
+        resp = resp.astype(np.float64, copy=False)
+        if sample_weight is None:
+            state["log_likelihood"] += float(log_prob_norm.sum())
+        else:
+            weights = sample_weight[start:stop]
+            state["log_likelihood"] += float(weights @ log_prob_norm)
+            resp *= weights
         state["resp_sum"] += resp.sum(axis=1, dtype=np.float64)
         state["sums"] += X_block.T @ resp.T
 
