@@ -9,6 +9,16 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# Property tests (tests/test_properties.py): the default profile "ci" draws the
+# same examples on every run (derandomize) and stores nothing; "thorough"
+# (SKCOINMIX_HYPOTHESIS_PROFILE=thorough) draws 20 times as many, at random.
+settings.register_profile(
+    "ci", derandomize=True, database=None, deadline=None, max_examples=40
+)
+settings.register_profile("thorough", deadline=None, max_examples=800)
+settings.load_profile(os.environ.get("SKCOINMIX_HYPOTHESIS_PROFILE", "ci"))
 
 # SKCOINMIX_TEST_SEEDS="0-9" (or "3" or "all") runs the seeded tests under
 # several seeds, as scikit-learn's global_random_seed does.

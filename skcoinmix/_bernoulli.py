@@ -543,6 +543,8 @@ class BernoulliMixtureEM(BaseMixtureEM):
         "means_init": ["array-like", None],
     }
 
+    _structural_params = (*BaseMixtureEM._structural_params, "tie_features")
+
     def __init__(
         self,
         n_components=1,

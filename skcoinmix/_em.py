@@ -207,6 +207,8 @@ class BaseMixtureEM(
 
     def _fit(self, X, sample_weight):
         warm = self.warm_start and hasattr(self, "converged_")
+        if warm:
+            self._check_continuation()
         data = self._prepare_data(X, reset=not warm)
         n_samples = _num_samples(data)
         if n_samples < max(2, self.n_components):
@@ -249,6 +251,7 @@ class BaseMixtureEM(
             )
 
         self._set_fitted_params(best["params"])
+        self._record_structure()
         # A later partial_fit continues from these parameters, afresh.
         self.__dict__.pop("_online_state", None)
         self.__dict__.pop("n_steps_", None)
@@ -296,6 +299,11 @@ class BaseMixtureEM(
 
     def _partial_fit(self, X, sample_weight):
         first = not hasattr(self, "converged_")
+        if not first:
+            # scikit-learn's _fit_context validates the parameters of a
+            # partial_fit only on the first call; they may have changed since.
+            self._validate_params()
+            self._check_continuation()
         data = self._prepare_data(X, reset=first)
         n_samples = _num_samples(data)
         sample_weight, batch_weight, _ = check_sample_weight(sample_weight, data.X)
@@ -335,6 +343,7 @@ class BaseMixtureEM(
         )
 
         self._set_fitted_params(params)
+        self._record_structure()
         self._online_state = {"step": step, "seen": seen, "stats": averages}
         self.n_steps_ = step
         self.n_iter_ = step
@@ -342,6 +351,28 @@ class BaseMixtureEM(
         self.lower_bound_ = log_likelihood / batch_weight
         self.lower_bounds_ = [*getattr(self, "lower_bounds_", []), self.lower_bound_]
         return self
+
+    #: Parameters that fix the shape of the fitted parameters: continuing a
+    #: fit (warm_start, partial_fit) needs them unchanged.
+    _structural_params = ("n_components",)
+
+    def _record_structure(self):
+        self._fitted_structure = {
+            name: getattr(self, name) for name in self._structural_params
+        }
+
+    def _check_continuation(self):
+        """Refuse to continue fitted parameters of another shape or kind."""
+        for name, fitted in getattr(self, "_fitted_structure", {}).items():
+            current = getattr(self, name)
+            if current != fitted:
+                raise ValueError(
+                    f"{name}={current!r}, but the model was fitted with "
+                    f"{name}={fitted!r}: continuing from the fitted parameters "
+                    f"(warm_start=True, partial_fit) needs the same {name}. Set "
+                    f"{name}={fitted!r}, or fit afresh (warm_start=False, or a "
+                    "new estimator for partial_fit)."
+                )
 
     def _run_em(self, data, sample_weight, total_weight, init, seed, start):
         """One EM run from restart ``init``'s seed, or from ``start`` (warm).

@@ -30,7 +30,26 @@ def check_sample_weight(sample_weight, n_samples):
     Returns
     -------
     sample_weight : ndarray of shape (n_samples,), float64
+
+    Raises
+    ------
+    TypeError
+        If ``sample_weight`` holds something other than numbers (or is
+        sparse).
+    ValueError
+        If it has the wrong shape, NaN, infinity, a negative value, or sums
+        to zero.
     """
+    if sample_weight is not None and not sp.issparse(sample_weight):
+        try:
+            np.asarray(sample_weight, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            # numpy's own message ("could not convert string to float: 'a'")
+            # does not say which argument holds the value.
+            raise TypeError(
+                "sample_weight should be an array of non-negative numbers, but "
+                f"got {type(sample_weight).__name__}: {exc}"
+            ) from None
     sample_weight = _check_sample_weight(
         sample_weight,
         np.empty((n_samples, 0)),
