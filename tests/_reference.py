@@ -4,10 +4,10 @@ Everything here is written from the model's definition alone, independent of
 the package: one EM update and the E-step in dense float64 linear algebra,
 with NaN read as a missing entry (full-information maximum likelihood).
 
-``LAYOUTS`` lists every in-memory storage the estimator accepts; a test that
-loops over it covers every input path. To add one (e.g. dask arrays), add an
-entry, and return predictions through :func:`as_numpy` (which computes lazy
-arrays).
+``LAYOUTS`` lists every storage the estimator accepts (dask arrays too, when
+dask is installed); a test that loops over it covers every input path. To add
+one, add an entry, and return predictions through :func:`as_numpy` (which
+computes lazy arrays).
 """
 
 from dataclasses import dataclass
@@ -98,6 +98,26 @@ LAYOUTS = {
     "float64 NaN": Layout(_dense(np.float64), missing=True),
     "float32 NaN": Layout(_dense(np.float32), dtype=np.float32, missing=True),
 }
+
+
+def _dask(dtype):
+    """Dask arrays in chunks of 7 rows (several chunks, a short last one)."""
+
+    def convert(X):
+        import dask.array as da
+
+        return da.from_array(np.asarray(X, dtype=dtype), chunks=(7, -1))
+
+    return convert
+
+
+try:
+    import dask.array  # noqa: F401 - the optional dependency, if installed
+except ImportError:  # the dask layouts are tested where dask is installed
+    pass
+else:
+    LAYOUTS["dask uint8"] = Layout(_dask(np.uint8))
+    LAYOUTS["dask float64 NaN"] = Layout(_dask(np.float64), missing=True)
 
 
 def as_numpy(value):

@@ -22,9 +22,14 @@ def _fitted(kind):
     params = dict(n_components=3, random_state=0)
     if kind == "missing":
         X[rng.uniform(size=X.shape) < 0.2] = np.nan
-    layout = {"dense": "uint8", "sparse": "csr", "missing": "float64 NaN"}.get(
-        kind, "float64"
-    )
+    layout = {
+        "dense": "uint8",
+        "sparse": "csr",
+        "missing": "float64 NaN",
+        "dask": "dask float64 NaN",
+    }.get(kind, "float64")
+    if kind == "dask":
+        X[rng.uniform(size=X.shape) < 0.2] = np.nan
     data = LAYOUTS[layout].convert(X)
     if kind == "tied":
         params["tie_features"] = True
@@ -38,7 +43,15 @@ def _fitted(kind):
     return est, data
 
 
-KINDS = ["dense", "sparse", "missing", "tied", "named", "online"]
+KINDS = [
+    "dense",
+    "sparse",
+    "missing",
+    "tied",
+    "named",
+    "online",
+    *(["dask"] if "dask float64 NaN" in LAYOUTS else []),
+]
 
 
 def round_trips(tmp_path):
