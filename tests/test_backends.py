@@ -30,13 +30,15 @@ def blocking(request, monkeypatch):
     if request.param != "one block":
         monkeypatch.setattr(dense, "BLOCK_BYTES", 1000)
         monkeypatch.setattr(dense, "MIN_BLOCK_ROWS", 7)
-        monkeypatch.setattr(sparse, "BLOCK_NNZ", 50)
+        monkeypatch.setattr(sparse, "BLOCK_BYTES", 1000)
+        monkeypatch.setattr(sparse, "CHUNK_ROWS", 7)
         monkeypatch.setattr(_common, "MIN_ENTRIES_FOR_THREADS", 0)
         monkeypatch.setattr(_common, "n_threads", lambda: 3)
     else:
         monkeypatch.setattr(dense, "MAX_BLOCK_ROWS", 10**9)
         monkeypatch.setattr(dense, "BLOCK_BYTES", 10**12)
-        monkeypatch.setattr(sparse, "BLOCK_NNZ", 10**12)
+        monkeypatch.setattr(sparse, "BLOCK_BYTES", 10**12)
+        monkeypatch.setattr(sparse, "CHUNK_ROWS", 10**9)
     return request.param
 
 
@@ -307,3 +309,36 @@ def test_float32_sums_of_a_column_of_ones_equal_resp_sum(rng, blocking, backend,
         data = sp.csr_matrix(data)
     _, resp_sum, (sums,) = backend.e_step(data, (coef,), intercept, sample_weight)
     assert_allclose(sums[:, 0], resp_sum, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_blocks_cover_every_row_once_within_the_budget(rng, monkeypatch, dtype):
+    monkeypatch.setattr(sparse, "BLOCK_BYTES", 4000)
+    n_components = 3
+    for n_samples in [1, 2, 37, 500]:
+        X = sp.random(n_samples, 40, density=0.2, format="csr", dtype=dtype, rng=rng)
+        blocks = sparse._row_blocks(X, n_components)
+        rows = np.concatenate([np.arange(a, b) for a, b in blocks])
+        assert_array_equal(rows, np.arange(n_samples))
+        # A block over budget is a single row; the cut ones count the copies
+        # scipy makes of their arrays.
+        entry_bytes = 12 if dtype == np.float64 else 16
+        for start, stop in blocks:
+            cost = 16 * n_components * (stop - start) + entry_bytes * (
+                X.indptr[stop] - X.indptr[start]
+            )
+            assert cost <= sparse.BLOCK_BYTES or stop - start == 1 or len(blocks) == 1
+        upcast = 8 if dtype == np.float32 else 0  # float64 data for the sums
+        whole = 16 * n_components * n_samples + upcast * X.nnz
+        assert (len(blocks) > 1) == (whole > sparse.BLOCK_BYTES)
+        assert len(blocks) > 1 or n_samples < 500
+        assert len(sparse._row_blocks(X.tocsc(), n_components)) == 1
+
+
+def test_unit_weights_are_dropped_before_the_iterations():
+    from skcoinmix._backends import unit_weights_as_none
+
+    assert unit_weights_as_none(None) is None
+    assert unit_weights_as_none(np.ones(4)) is None
+    weights = np.array([1.0, 2.0, 1.0])
+    assert unit_weights_as_none(weights) is weights

@@ -14,8 +14,8 @@ from skcoinmix._backends import _common, dense, sparse
 N_THREADS = 8
 #: Several inputs of each layout: different sizes, so that calls on them
 #: interleave differently; each large enough to be cut into row blocks
-#: (dense: more than BLOCK_BYTES; sparse: more than BLOCK_NNZ stored entries)
-#: and, dense, spread over the kernels' own threads.
+#: (dense: more than BLOCK_BYTES; sparse: with the block budget made small
+#: below) and, dense, spread over the kernels' own threads.
 N_FEATURES = 60
 ROWS = [20_000, 12_000, 30_000]
 
@@ -35,7 +35,7 @@ def _concurrent_equals_serial(layout):
     inputs = _inputs(layout, rng)
     for X in inputs:
         if LAYOUTS[layout].sparse:
-            assert X.nnz > sparse.BLOCK_NNZ
+            assert len(sparse._row_blocks(X, 4)) > 1
         else:
             assert len(dense.row_blocks(*X.shape, np.float64)) > 1
             assert X.size >= _common.MIN_ENTRIES_FOR_THREADS
@@ -61,7 +61,9 @@ def _blas_threads():
 
 
 @pytest.mark.parametrize("layout", ["float64", "uint8", "csr", "float64 NaN"])
-def test_concurrent_predict_proba_equals_serial(layout):
+def test_concurrent_predict_proba_equals_serial(layout, monkeypatch):
+    monkeypatch.setattr(sparse, "BLOCK_BYTES", 1 << 18)
+    monkeypatch.setattr(sparse, "CHUNK_ROWS", 1000)
     # ... and the calls, overlapping, leave BLAS with the threads it had:
     # they share one process-wide limit (_common.single_threaded_blas).
     before = _blas_threads()
