@@ -12,7 +12,8 @@ computation whose result is written to the estimator in one step at the end:
 ``_initialize(data, sample_weight, random_state)`` -> params
 ``_e_step(data, sample_weight, params)`` -> (log_likelihood_sum, stats)
     the weighted log-likelihood at ``params`` and the additive sufficient
-    statistics of the E-step (sums over rows, hmmlearn-style).
+    statistics of the E-step (sums over rows, hmmlearn-style);
+    ``sample_weight`` is ``None`` for unit weights.
 ``_m_step(stats, params)`` -> params
 ``_log_prior(params)`` -> float
 ``_log_resp(data, params)`` -> (log_prob_norm, log_resp)
@@ -43,7 +44,12 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ._backends import check_sample_weight, is_dask_array, weighted_sum
+from ._backends import (
+    check_sample_weight,
+    is_dask_array,
+    unit_weights_as_none,
+    weighted_sum,
+)
 
 __all__ = ["BaseMixtureEM"]
 
@@ -324,7 +330,9 @@ class BaseMixtureEM(
             "seen": 0.0,
             "stats": None,
         }
-        log_likelihood, stats = self._e_step(data, sample_weight, params)
+        log_likelihood, stats = self._e_step(
+            data, unit_weights_as_none(sample_weight), params
+        )
         step = online["step"] + 1
         gain = ((1.0 + self.learning_offset) / (step + self.learning_offset)) ** (
             self.learning_decay
@@ -386,12 +394,13 @@ class BaseMixtureEM(
         else:
             params = self._initialize(data, sample_weight, np.random.RandomState(seed))
             lower_bound = -np.inf
+        step_weight = unit_weights_as_none(sample_weight)
         history = []
         converged = False
         n_iter = 0
         for n_iter in range(1, self.max_iter + 1):
             previous = lower_bound
-            log_likelihood, stats = self._e_step(data, sample_weight, params)
+            log_likelihood, stats = self._e_step(data, step_weight, params)
             # The lower bound is evaluated at the parameters before this
             # M-step, exactly as in sklearn.mixture.
             lower_bound = (log_likelihood + self._log_prior(params)) / total_weight

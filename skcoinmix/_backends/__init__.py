@@ -15,7 +15,13 @@ import scipy.sparse as sp
 from .. import _validation
 from . import dask, dense, sparse
 
-__all__ = ["backend_for", "check_sample_weight", "is_dask_array", "weighted_sum"]
+__all__ = [
+    "backend_for",
+    "check_sample_weight",
+    "is_dask_array",
+    "unit_weights_as_none",
+    "weighted_sum",
+]
 
 is_dask_array = dask.is_dask_array
 
@@ -54,6 +60,26 @@ def check_sample_weight(sample_weight, X):
         return dask.check_sample_weight(sample_weight, X)
     weights = _validation.check_sample_weight(sample_weight, X.shape[0])
     return weights, float(weights.sum()), int(np.count_nonzero(weights > 0))
+
+
+def unit_weights_as_none(sample_weight):
+    """``None`` for in-memory weights that are all 1, else ``sample_weight``.
+
+    Decided once per fit, so that no iteration multiplies by ones (the kernels
+    take ``None`` for unit weights).
+
+    Parameters
+    ----------
+    sample_weight : ndarray of shape (n_samples,), dask array, or None
+        As returned by :func:`check_sample_weight`.
+
+    Returns
+    -------
+    sample_weight : ndarray of shape (n_samples,), dask array, or None
+    """
+    if isinstance(sample_weight, np.ndarray) and np.all(sample_weight == 1.0):
+        return None
+    return sample_weight
 
 
 def weighted_sum(values, sample_weight):
