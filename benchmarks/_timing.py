@@ -79,11 +79,25 @@ def seconds(func):
     return time.perf_counter() - start
 
 
+#: Seconds to wait after a multi-threaded BLAS call before timing anything
+#: else: OpenBLAS's idle worker threads keep spinning for a while after a
+#: call (about 0.1 s of CPU here, measured with ``time.process_time`` over a
+#: sleep), taking a core from whatever is timed next.
+SETTLE_SECONDS = 0.3
+
+
+def settle():
+    """Let BLAS's worker threads go idle (see :data:`SETTLE_SECONDS`)."""
+    time.sleep(SETTLE_SECONDS)
+
+
 def median_seconds(func, repeats, warmup=1):
     """Median wall-clock seconds of ``repeats`` calls, after ``warmup`` calls."""
     for _ in range(warmup):
         func()
-    return statistics.median(seconds(func) for _ in range(repeats))
+    median = statistics.median(seconds(func) for _ in range(repeats))
+    settle()
+    return median
 
 
 def _choose_n_iter(fit, settings):
@@ -123,6 +137,8 @@ def time_per_iteration(fit, settings, references=None):
     def time_references():
         for name, func in references.items():
             reference_times[name].append(seconds(func))
+        if references:
+            settle()
 
     for _ in range(settings.repeats):
         time_references()
