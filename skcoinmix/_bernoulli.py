@@ -36,7 +36,7 @@ from ._validation import (
     binarize_data,
     check_means_init,
     check_weights_init,
-    has_missing,
+    scan_data,
 )
 
 __all__ = ["BernoulliMixtureEM"]
@@ -599,10 +599,12 @@ class BernoulliMixtureEM(BaseMixtureEM):
             accept_sparse=("csr", "csc"),
             dtype="numeric",
             ensure_min_samples=1,
-            ensure_all_finite="allow-nan",
+            # scan_data checks for infinity in the pass that answers the
+            # other questions (none for integer data), instead of two more.
+            ensure_all_finite=False,
         )
-        missing = has_missing(X)
-        X = binarize_data(X, self.binarize, missing)
+        missing, is_binary = scan_data(X)
+        X = binarize_data(X, self.binarize, missing, is_binary=is_binary)
         if self.tie_features:
             return CountData.from_binary(X, missing)
         return BinaryData(X, missing)

@@ -2,14 +2,18 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.utils.validation import _check_sample_weight
 
 __all__ = [
     "as_float_array",
     "binarize_data",
     "has_missing",
+    "scan_data",
     "check_means_init",
     "check_sample_weight",
     "check_weights_init",
@@ -155,8 +159,9 @@ def as_float_array(value, name):
     return array
 
 
-#: Entries per block when dense data are checked or binarised block by block.
-_CHECK_BLOCK_ENTRIES = 1 << 20
+#: Entries per block when dense data are scanned or binarised block by block:
+#: 2 MiB of float64, so that a block stays in cache for every check made on it.
+_CHECK_BLOCK_ENTRIES = 1 << 18
 
 
 def _dense_row_blocks(X):
@@ -165,16 +170,123 @@ def _dense_row_blocks(X):
         yield X[start : start + step]
 
 
+def _memory_blocks(X):
+    """Blocks of the entries of ``X`` in memory order, for order-free questions.
+
+    A 1-D, C- or F-contiguous ``X`` is cut into 1-D views of its memory, so
+    that every ufunc runs its contiguous loop whatever the order; a 2-D
+    ``X`` of any other layout into row blocks.
+    """
+    if X.ndim == 1 or X.flags.c_contiguous or X.flags.f_contiguous:
+        flat = X if X.ndim == 1 else X.ravel(order="K")  # a view: X is contiguous
+        for start in range(0, flat.size, _CHECK_BLOCK_ENTRIES):
+            yield flat[start : start + _CHECK_BLOCK_ENTRIES]
+    else:
+        yield from _dense_row_blocks(X)
+
+
 def _is_binary(values, missing=False):
     """Whether every entry of ``values`` (an array) is 0 or 1 (or NaN if ``missing``)."""
     if values.dtype == bool or values.size == 0:
         return True
     if values.dtype.kind in "ui":
-        return bool(values.min() >= 0 and values.max() <= 1)
+        # Read as unsigned, negative integers are huge: one pass, not two.
+        unsigned = values.view(values.dtype.str.replace("i", "u"))
+        return bool(unsigned.max() <= 1)
     binary = (values == 0) | (values == 1)
     if missing:
         binary |= np.isnan(values)
     return bool(np.all(binary))
+
+
+class DataScan(NamedTuple):
+    """What one pass over validated data finds (see :func:`scan_data`)."""
+
+    has_missing: bool
+    is_binary: bool
+
+
+def scan_data(X):
+    """Whether ``X`` has NaN entries, and whether all the others are 0 or 1.
+
+    What ``validate_data(..., ensure_all_finite="allow-nan")``,
+    :func:`has_missing` and the 0/1 check of :func:`binarize_data` find, in
+    one pass over the data (none for integer and bool data, which hold
+    neither NaN nor infinity): call ``validate_data`` with
+    ``ensure_all_finite=False``, then this.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Validated numeric data, any dtype and memory layout.
+
+    Returns
+    -------
+    scan : DataScan
+        ``(has_missing, is_binary)``; ``is_binary`` ignores NaN entries.
+
+    Raises
+    ------
+    ValueError
+        If an entry is infinite (scikit-learn's message; not checked under
+        ``sklearn.config_context(assume_finite=True)``, as scikit-learn does
+        not), or a sparse matrix holds NaN (the message of
+        :func:`has_missing`).
+    """
+    values = X.data if sp.issparse(X) else X
+    if values.dtype.kind != "f":
+        return DataScan(False, _is_binary(values))
+    with np.errstate(over="ignore", invalid="ignore"):  # sums of large values
+        scan = _scan_float(values, check_finite=not get_config()["assume_finite"])
+    if scan.has_missing and sp.issparse(X):
+        _raise_sparse_missing()  # after infinity, as validate_data did
+    return scan
+
+
+def _scan_float(X, check_finite):
+    """:func:`scan_data` for a float array: each block is read from cache after its first check.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features) or (nnz,), float dtype
+        Dense data, or the stored values of a sparse matrix.
+
+    check_finite : bool
+        Whether an infinite entry raises.
+
+    Returns
+    -------
+    scan : DataScan
+    """
+    has_nan, binary, scratch = False, True, None
+    for block in _memory_blocks(X):
+        if scratch is None:  # the first block is the largest
+            scratch = np.empty((2, block.size), dtype=bool)
+        mask, other = (buffer[: block.size].reshape(block.shape) for buffer in scratch)
+        if binary:
+            np.equal(block, 0, out=mask)
+            mask |= np.equal(block, 1, out=other)
+            if mask.all():
+                continue  # only 0 and 1: no NaN, no infinity
+            has_nan |= bool(np.isnan(block, out=other).any())
+            mask |= other
+            binary = bool(mask.all())
+            if binary:
+                continue  # only 0, 1 and NaN: no infinity
+        elif np.isfinite(np.add.reduce(block, axis=None)):
+            continue  # neither NaN nor infinity (a sum can only overflow)
+        elif not has_nan:
+            has_nan = bool(np.isnan(block, out=other).any())
+        if check_finite and np.isinf(block, out=other).any():
+            _raise_infinite(X.dtype)
+    return DataScan(has_nan, binary)
+
+
+def _raise_infinite(dtype):
+    # The message of validate_data, which no longer checks for infinity.
+    raise ValueError(
+        f"Input X contains infinity or a value too large for {np.dtype(dtype)!r}."
+    )
 
 
 def has_missing(X):
@@ -193,16 +305,20 @@ def has_missing(X):
         return False
     if sp.issparse(X):
         if np.isnan(X.data).any():
-            raise ValueError(
-                "Sparse input with NaN (missing) entries is not supported: "
-                "implicit zeros and missing answers cannot be told apart. Pass "
-                "a dense array with NaN for the missing entries."
-            )
+            _raise_sparse_missing()
         return False
     return any(np.isnan(block).any() for block in _dense_row_blocks(X))
 
 
-def binarize_data(X, threshold, missing=False):
+def _raise_sparse_missing():
+    raise ValueError(
+        "Sparse input with NaN (missing) entries is not supported: "
+        "implicit zeros and missing answers cannot be told apart. Pass "
+        "a dense array with NaN for the missing entries."
+    )
+
+
+def binarize_data(X, threshold, missing=False, *, is_binary=None):
     """Turn validated data into 0/1 values, as ``BernoulliNB`` does, copying only if needed.
 
     Parameters
@@ -217,6 +333,11 @@ def binarize_data(X, threshold, missing=False):
     missing : bool, default=False
         Whether NaN marks missing entries (dense float ``X`` only); they stay
         NaN.
+
+    is_binary : bool or None, default=None
+        Whether the entries of ``X`` other than NaN are all 0 or 1, when
+        already known (from :func:`scan_data`); ``None`` checks, one more
+        pass over the data.
 
     Returns
     -------
@@ -235,7 +356,7 @@ def binarize_data(X, threshold, missing=False):
                 "implicit zeros would all become ones. Use a threshold >= 0 or "
                 "dense data."
             )
-        binary = _is_binary(X.data)
+        binary = _is_binary(X.data) if is_binary is None else is_binary
         if threshold is None and not binary:
             _raise_not_binary(X.data)
         float_dtype = np.float32 if X.dtype == np.float32 else np.float64
@@ -246,7 +367,9 @@ def binarize_data(X, threshold, missing=False):
         out.data = (X.data > limit).astype(float_dtype)
         out.eliminate_zeros()
         return out
-    binary = all(_is_binary(block, missing) for block in _dense_row_blocks(X))
+    binary = is_binary
+    if binary is None:
+        binary = all(_is_binary(block, missing) for block in _dense_row_blocks(X))
     if binary and identity:
         return X
     if threshold is None:
