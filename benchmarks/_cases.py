@@ -101,7 +101,7 @@ def overhead_row(case, label, timing):
         timing.overhead,
         f"{label}: one EM iteration",
         timing.per_iteration,
-        note="t(1) minus one iteration: validation, copies, final E-step",
+        note="t(1) minus one iteration: validation, copies",
     )
 
 
@@ -117,7 +117,7 @@ def init_row(ctx, case, X, n_components, reference, target=None, **params):
         "one EM iteration",
         reference.per_iteration,
         target,
-        note="validation + k-means init + one E-step",
+        note="validation + k-means init",
     )
 
 

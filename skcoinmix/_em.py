@@ -66,8 +66,8 @@ class BaseMixtureEM(
     Follows ``sklearn.mixture.BaseMixture``: ``n_init`` restarts keep the best
     lower bound, ``tol`` on its change, ``warm_start``, ``verbose``, a
     :class:`~sklearn.exceptions.ConvergenceWarning` when the best restart did
-    not converge, and a final E-step so that ``fit_predict(X)`` equals
-    ``fit(X).predict(X)``. Unlike scikit-learn's mixtures it accepts
+    not converge, and a final E-step in ``fit_predict`` so that its labels
+    equal ``fit(X).predict(X)`` (``fit`` skips it: it would only make labels). Unlike scikit-learn's mixtures it accepts
     ``sample_weight`` (frequency weights) everywhere.
     """
 
@@ -154,6 +154,7 @@ class BaseMixtureEM(
         """Return the number of free parameters of the fitted model."""
 
     # ---------------------------------------------------------------- fitting
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
         """Estimate the model parameters with the EM algorithm.
 
@@ -183,7 +184,7 @@ class BaseMixtureEM(
         self : object
             The fitted mixture.
         """
-        self.fit_predict(X, y, sample_weight=sample_weight)
+        _transaction(self, self._fit, X, sample_weight, False)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -209,9 +210,10 @@ class BaseMixtureEM(
         labels : ndarray of shape (n_samples,)
             Component labels; a lazy dask array for dask ``X``.
         """
-        return _transaction(self, self._fit, X, sample_weight)
+        return _transaction(self, self._fit, X, sample_weight, True)
 
-    def _fit(self, X, sample_weight):
+    def _fit(self, X, sample_weight, return_labels):
+        """Fit; with ``return_labels``, also a final E-step and its labels."""
         warm = self.warm_start and hasattr(self, "converged_")
         if warm:
             self._check_continuation()
@@ -266,6 +268,8 @@ class BaseMixtureEM(
         self.lower_bound_ = float(best["lower_bound"])
         self.lower_bounds_ = [float(value) for value in best["history"]]
 
+        if not return_labels:
+            return None  # fit: the final E-step would only make labels
         # A final E-step, so that fit_predict(X) equals fit(X).predict(X) for
         # any max_iter and tol.
         return self._log_resp(data, best["params"])[1].argmax(axis=1)

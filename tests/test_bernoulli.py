@@ -401,6 +401,28 @@ def test_fit_predict_equals_fit_then_predict(seed):
         assert_array_equal(labels, est.predict(X))
 
 
+def test_fit_skips_the_final_e_step_and_fits_the_same(seed, monkeypatch):
+    # fit_predict's final E-step only makes labels: fit leaves it out and
+    # its fitted attributes are those of fit_predict.
+    rng = np.random.default_rng(seed)
+    X, _, _ = random_problem(rng)
+    calls = []
+    original = BernoulliMixtureEM._log_resp
+
+    def counting(self, data, params):
+        calls.append(data)
+        return original(self, data, params)
+
+    monkeypatch.setattr(BernoulliMixtureEM, "_log_resp", counting)
+    fitted = BernoulliMixtureEM(3, n_init=2, random_state=seed).fit(X)
+    assert calls == []
+    other = BernoulliMixtureEM(3, n_init=2, random_state=seed)
+    other.fit_predict(X)
+    assert len(calls) == 1
+    for name in ["weights_", "means_", "lower_bound_", "n_iter_", "converged_"]:
+        assert_array_equal(getattr(fitted, name), getattr(other, name))
+
+
 def test_random_state_reproducible(rng):
     X, _, _ = random_problem(rng)
     for init in ["kmeans", "k-means++", "random", "random_from_data"]:
