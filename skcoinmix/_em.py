@@ -46,6 +46,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._backends import (
     check_sample_weight,
+    exp_shifted,
     is_dask_array,
     unit_weights_as_none,
     weighted_sum,
@@ -507,7 +508,8 @@ class BaseMixtureEM(
         log_resp = self._estimate_log_prob_resp(X)[1]
         if is_dask_array(log_resp):
             return np.exp(log_resp)  # lazy
-        return np.exp(log_resp, out=log_resp)
+        exp_shifted(log_resp)  # log-responsibilities are <= 0
+        return log_resp
 
     def transform(self, X):
         """Map each sample to its responsibilities, for use inside a Pipeline.

@@ -343,3 +343,28 @@ def test_unit_weights_are_dropped_before_the_iterations():
     assert unit_weights_as_none(np.ones(4)) is None
     weights = np.array([1.0, 2.0, 1.0])
     assert unit_weights_as_none(weights) is weights
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_exp_shifted_is_bitwise_np_exp(rng, dtype):
+    # Entries that underflow take a fast path; the results must not change,
+    # at the float64 underflow boundary (-745.13) and in the subnormal range.
+    edges = [0.0, -1e-300, -708.39, -708.4, -744.44, -745.13, -745.14, -746.0]
+    edges += [-746.0001, -800.0, -1e4, -np.inf, np.nextafter(-745.0, 0)]
+    values = np.concatenate(
+        [edges, -rng.exponential(300.0, size=5000), -rng.uniform(700, 760, 5000)]
+    ).astype(dtype)
+    for shape in [values.shape, (2, values.size // 2)]:
+        shifted = values[: np.prod(shape)].reshape(shape).copy()
+        with np.errstate(under="ignore"):
+            expected = np.exp(shifted)
+        _common.exp_shifted(shifted)
+        assert_array_equal(shifted, expected)
+    # Nothing below the threshold, or only past the sampled columns.
+    late = -rng.uniform(0, 50, size=(3, 2 * _common.EXP_SAMPLE))
+    late[:, -5:] = -1000.0
+    for shifted in [-rng.uniform(0, 50, size=(3, 7)), late, late.T.copy()]:
+        with np.errstate(under="ignore"):
+            expected = np.exp(shifted)
+        _common.exp_shifted(shifted)
+        assert_array_equal(shifted, expected)

@@ -14,10 +14,12 @@ import scipy.sparse as sp
 
 from .. import _validation
 from . import dask, dense, sparse
+from ._common import exp_shifted
 
 __all__ = [
     "backend_for",
     "check_sample_weight",
+    "exp_shifted",
     "is_dask_array",
     "unit_weights_as_none",
     "weighted_sum",
