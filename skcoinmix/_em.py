@@ -68,8 +68,9 @@ class BaseMixtureEM(
     lower bound, ``tol`` on its change, ``warm_start``, ``verbose``, a
     :class:`~sklearn.exceptions.ConvergenceWarning` when the best restart did
     not converge, and a final E-step in ``fit_predict`` so that its labels
-    equal ``fit(X).predict(X)`` (``fit`` skips it: it would only make labels). Unlike scikit-learn's mixtures it accepts
-    ``sample_weight`` (frequency weights) everywhere.
+    equal ``fit(X).predict(X)`` (``fit`` skips it: it would only make
+    labels). Unlike scikit-learn's mixtures it accepts ``sample_weight``
+    (frequency weights) everywhere.
     """
 
     _parameter_constraints: dict = {

@@ -45,9 +45,8 @@ def _row_blocks(X, n_components):
     if X.format != "csr" or row_bytes * n_samples + upcast_bytes * X.nnz <= BLOCK_BYTES:
         return [(0, n_samples)]
     entry_bytes = upcast_bytes + X.data.itemsize + X.indices.itemsize
-    cost = row_bytes * np.arange(n_samples + 1) + entry_bytes * X.indptr.astype(
-        np.int64
-    )
+    entries_before = X.indptr.astype(np.int64)  # of each row, and the total
+    cost = row_bytes * np.arange(n_samples + 1) + entry_bytes * entries_before
     edges = [0]
     while edges[-1] < n_samples:
         # The most rows within budget, and at least one.
