@@ -3,8 +3,9 @@
 Implicit zeros are zeros and nothing is ever densified. Each product is one
 call to scipy over as many rows as :data:`BLOCK_BYTES` of temporaries allow
 (usually all of them), and the O(n K) work in between runs on small slices of
-rows while they are in cache. Everything runs on one thread, as scipy's sparse
-products hold the GIL.
+rows while they are in cache. A CSC matrix is used whole: its rows cannot be
+sliced without converting it. Everything runs on one thread, as scipy's
+sparse products hold the GIL.
 
 Why not small row blocks, as for dense data: a sparse product reads the
 (d, K) coefficients (E-step) or sums (M-step) at random, and alternating the
