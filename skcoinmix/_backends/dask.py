@@ -303,25 +303,21 @@ def scan(X):
         "ij",
         X,
         "ij",
-        adjust_chunks={"i": 1, "j": 3},
+        adjust_chunks={"i": 1, "j": 2},
         dtype=bool,
         meta=np.empty((0, 0), dtype=bool),
     )
-    has_nan, not_binary, has_inf = flags.any(axis=0, split_every=SPLIT_EVERY).compute()
-    if has_inf:
-        raise ValueError(
-            f"Input X contains infinity or a value too large for {np.dtype(X.dtype)!r}."
-        )
+    has_nan, not_binary = flags.any(axis=0, split_every=SPLIT_EVERY).compute()
     return Scan(bool(has_nan), not bool(not_binary))
 
 
 def _scan_chunk(block):
-    from .._validation import _is_binary, has_missing
+    from .._validation import scan_data
 
-    values = block.data if sp.issparse(block) else block
-    missing = has_missing(block)  # raises for NaN in sparse chunks
-    has_inf = values.dtype.kind == "f" and bool(np.isinf(values).any())
-    return np.array([[missing, not _is_binary(values, missing), has_inf]])
+    # One pass over the chunk, as for in-memory data; raises on the worker
+    # (and so from compute) for infinity and for NaN in sparse chunks.
+    missing, binary = scan_data(block)
+    return np.array([[missing, not binary]])
 
 
 # ------------------------------------------------------------ preprocessing
