@@ -614,7 +614,8 @@ class BernoulliMixtureEM(BaseMixtureEM):
 
     def _prepare_dask_data(self, X, *, reset):
         """``_prepare_data`` for a dask array: checks in one pass, the rest lazy."""
-        X = dask_backend.check_array(X)
+        # Duplicates in sparse chunks summed before the checks, as in memory.
+        X = dask_backend.canonical_chunks(dask_backend.check_array(X))
         _check_feature_names(self, X, reset=reset)
         _check_n_features(self, X, reset=reset)
         missing, is_binary = dask_backend.scan(X)

@@ -335,6 +335,85 @@ def test_infinite_sum_refused(rng):
         BernoulliMixtureEM(1).fit(X)
 
 
+# ---------------------------------------------------------------- dask
+@pytest.mark.parametrize("chunk_format", ["csr", "csc", "coo", "lil", "dok"])
+@pytest.mark.parametrize("tie_features", [False, True])
+def test_sparse_dask_chunks_equal_dense(rng, chunk_format, tie_features):
+    da = pytest.importorskip("dask.array")
+    from skcoinmix._backends import dask as dask_backend
+
+    dense = dense_values(rng, (50, 6), binary=False)
+    seed = int(rng.integers(2**31))
+
+    def chunk(block, block_info=None):
+        # Each chunk non-canonical, from a seed of its own.
+        position = block_info[0]["chunk-location"][0]
+        chunk_rng = np.random.default_rng([seed, position])
+        if chunk_format in ("csr", "csc", "coo"):
+            return non_canonical(block, chunk_rng, f"{chunk_format}_matrix")
+        # lil and dok cannot store duplicates: they sum them when converted.
+        return non_canonical(block, chunk_rng).asformat(chunk_format)
+
+    dX = da.from_array(dense, chunks=((7, 20, 23), -1)).map_blocks(
+        chunk, dtype=dense.dtype, meta=sp.csr_matrix((0, 0))
+    )
+    got, want = fit_both(dX, dense, tie_features=tie_features, binarize=0.7)
+    assert_allclose(got.means_, want.means_, rtol=RTOL, atol=ATOL)
+    assert_allclose(got.weights_, want.weights_, rtol=RTOL, atol=ATOL)
+    scores, proba = dask_backend.compute(got.score_samples(dX), got.predict_proba(dX))
+    assert np.all(scores <= 0)
+    assert_allclose(scores, want.score_samples(dense), rtol=RTOL, atol=ATOL)
+    assert_allclose(proba, want.predict_proba(dense), rtol=RTOL, atol=ATOL)
+    assert got.score(dX) == pytest.approx(want.score(dense), rel=RTOL)
+
+
+def test_sparse_dask_chunks_refused_as_dense_is(rng):
+    da = pytest.importorskip("dask.array")
+
+    dense = dense_values(rng, (20, 4), binary=True)
+    dense[13, 1] = 2.0
+    dX = da.from_array(dense, chunks=(10, -1)).map_blocks(
+        lambda block: non_canonical(block, np.random.default_rng(0)),
+        dtype=dense.dtype,
+        meta=sp.csr_matrix((0, 0)),
+    )
+    with pytest.raises(ValueError, match=r"values 2\.0"):
+        BernoulliMixtureEM(1, binarize=None).fit(dX)
+    # And 0/1 data stored as halves are accepted.
+    dense[13, 1] = 1.0
+    dX = da.from_array(dense, chunks=(10, -1)).map_blocks(
+        lambda block: non_canonical(block, np.random.default_rng(0)),
+        dtype=dense.dtype,
+        meta=sp.csr_matrix((0, 0)),
+    )
+    got = BernoulliMixtureEM(1, binarize=None).fit(dX)
+    want = BernoulliMixtureEM(1, binarize=None).fit(dense)
+    assert_allclose(got.means_, want.means_, rtol=RTOL, atol=ATOL)
+
+
+def test_sparse_dask_chunks_are_never_changed(rng):
+    dask = pytest.importorskip("dask")
+    da = pytest.importorskip("dask.array")
+
+    dense = dense_values(rng, (30, 5), binary=True)
+    # The chunks are these very objects (the threaded scheduler passes them
+    # by reference), so a change made on a worker would show here.
+    chunks = [non_canonical(dense[i : i + 10], rng) for i in range(0, 30, 10)]
+    before = [stored_arrays(chunk) for chunk in chunks]
+    dX = da.concatenate(
+        [
+            da.from_delayed(
+                dask.delayed(chunk), chunk.shape, dtype=chunk.dtype, meta=chunk[:0]
+            )
+            for chunk in chunks
+        ]
+    )
+    est = BernoulliMixtureEM(2, binarize=None, random_state=0).fit(dX)
+    est.predict(dX).compute()
+    for chunk, stored in zip(chunks, before, strict=True):
+        assert_unchanged(chunk, stored)
+
+
 # ------------------------------------------------------ canonical_sparse
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 def test_canonical_sparse_copies_only_what_it_must(rng, fmt):
