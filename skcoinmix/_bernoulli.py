@@ -34,6 +34,7 @@ from ._backends import dask as dask_backend
 from ._em import BaseMixtureEM
 from ._validation import (
     binarize_data,
+    canonical_sparse,
     check_means_init,
     check_weights_init,
     scan_data,
@@ -603,6 +604,8 @@ class BernoulliMixtureEM(BaseMixtureEM):
             # other questions (none for integer data), instead of two more.
             ensure_all_finite=False,
         )
+        # Duplicates summed before the checks, which read the stored values.
+        X = canonical_sparse(X)
         missing, is_binary = scan_data(X)
         X = binarize_data(X, self.binarize, missing, is_binary=is_binary)
         if self.tie_features:
@@ -611,7 +614,8 @@ class BernoulliMixtureEM(BaseMixtureEM):
 
     def _prepare_dask_data(self, X, *, reset):
         """``_prepare_data`` for a dask array: checks in one pass, the rest lazy."""
-        X = dask_backend.check_array(X)
+        # Duplicates in sparse chunks summed before the checks, as in memory.
+        X = dask_backend.canonical_chunks(dask_backend.check_array(X))
         _check_feature_names(self, X, reset=reset)
         _check_n_features(self, X, reset=reset)
         missing, is_binary = dask_backend.scan(X)

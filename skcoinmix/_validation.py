@@ -12,6 +12,7 @@ from sklearn.utils.validation import _check_sample_weight
 __all__ = [
     "as_float_array",
     "binarize_data",
+    "canonical_sparse",
     "has_missing",
     "scan_data",
     "check_means_init",
@@ -199,6 +200,40 @@ def _is_binary(values, missing=False):
     return bool(np.all(binary))
 
 
+def canonical_sparse(X):
+    """``X`` with each entry stored once, in sorted order: what its dense form means.
+
+    A ``scipy.sparse`` matrix may store an entry several times (its value is
+    the sum: ``toarray`` and the products add the duplicates) and in any
+    order. The checks of :func:`scan_data` and :func:`binarize_data` read the
+    stored values one by one, so they need each entry stored once: a 1
+    stored twice is a 2, not two ones.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix or array} of shape (n_samples, n_features)
+
+    Returns
+    -------
+    X : {ndarray, sparse matrix or array} of shape (n_samples, n_features)
+        ``X`` itself when it is dense, or CSR or CSC in canonical form
+        (``has_canonical_format``). Otherwise a copy with the duplicates
+        summed and the indices sorted, CSR unless ``X`` is CSC; the caller's
+        matrix is never changed. Explicit zeros are kept (they are zeros).
+    """
+    if not sp.issparse(X):
+        return X
+    if X.format not in ("csr", "csc"):
+        # A new matrix, COO's duplicates summed. The checks cannot read the
+        # others' ``data``: LIL's and DOK's are not an array of the values,
+        # DIA's holds padding outside the matrix, BSR's blocks.
+        X = X.tocsr()
+    if not X.has_canonical_format:
+        X = X.copy()  # sum_duplicates works in place
+        X.sum_duplicates()
+    return X
+
+
 class DataScan(NamedTuple):
     """What one pass over validated data finds (see :func:`scan_data`)."""
 
@@ -218,7 +253,9 @@ def scan_data(X):
     Parameters
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Validated numeric data, any dtype and memory layout.
+        Validated numeric data, any dtype and memory layout; a sparse matrix
+        in canonical form (see :func:`canonical_sparse`), as only its stored
+        values are read.
 
     Returns
     -------
@@ -324,7 +361,9 @@ def binarize_data(X, threshold, missing=False, *, is_binary=None):
     Parameters
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Finite numeric data, any dtype.
+        Finite numeric data, any dtype; a sparse matrix in canonical form
+        (see :func:`canonical_sparse`), as each stored value is binarised on
+        its own.
 
     threshold : float or None
         Values strictly greater than ``threshold`` become 1, the others 0.

@@ -29,9 +29,10 @@ less predictable. The lazy results of :func:`log_resp` are best computed
 with :func:`compute` too.
 
 The helpers the estimator needs on dask input (:func:`check_array`,
-:func:`check_sample_weight`, :func:`scan`, :func:`binarize`,
-:func:`row_counts`, :func:`sample_rows`, :func:`random_responsibilities`) also
-work chunk by chunk on the workers, and never gather ``X`` in one process.
+:func:`canonical_chunks`, :func:`check_sample_weight`, :func:`scan`,
+:func:`binarize`, :func:`row_counts`, :func:`sample_rows`,
+:func:`random_responsibilities`) also work chunk by chunk on the workers,
+and never gather ``X`` in one process.
 
 Importing this module does not import dask: every function imports it when
 called, so the package (and pytest's doctest collection) works without the
@@ -54,6 +55,7 @@ from ._common import as_compute_dtype
 __all__ = [
     "Scan",
     "binarize",
+    "canonical_chunks",
     "check_array",
     "check_sample_weight",
     "compute",
@@ -140,8 +142,11 @@ def check_array(X):
     chunks is rechunked into chunks of whole rows (``X.rechunk({0: "auto",
     1: -1})``): rechunk ``X`` yourself, and ``persist`` it if it fits in the
     cluster's memory, to choose the chunks and avoid redoing it at every
-    pass. Sparse chunks may have any ``scipy.sparse`` format; CSR is best
-    (the sparse kernels cut it into blocks of rows, and use the others
+    pass. Sparse chunks may have any ``scipy.sparse`` format; pass the
+    result to :func:`canonical_chunks` before :func:`scan` and
+    :func:`binarize`, which read their stored values (the estimator does;
+    formats other than CSR and CSC are then converted to CSR at every pass).
+    CSR is best (the sparse kernels cut it into blocks of rows, and use CSC
     whole).
 
     Finiteness (NaN is allowed, infinity is not) is checked by :func:`scan`,
@@ -178,6 +183,42 @@ def check_array(X):
                 "while a minimum of 1 is required."
             )
     return _row_chunked(X)
+
+
+def canonical_chunks(X):
+    """``X`` whose sparse chunks are, lazily, each entry stored once.
+
+    Every chunk goes through :func:`skcoinmix._validation.canonical_sparse`
+    when computed: a sparse chunk with duplicate entries or unsorted indices
+    is replaced by a canonical copy (the chunk itself is never changed), one
+    in a format other than CSR or CSC by a CSR copy; dense and canonical
+    chunks pass as they are. Every chunk, not only those of an array whose
+    metadata say sparse, as the metadata can be wrong (see
+    :func:`_is_sparse`). Nothing is computed now; the step fuses with the
+    task that reads the chunk.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Validated by :func:`check_array`.
+
+    Returns
+    -------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Chunked like ``X``; for :func:`scan` and the other helpers, whose
+        checks read the stored values of sparse chunks one by one.
+    """
+    X = _row_chunked(X)
+    meta = X._meta
+    if sp.issparse(meta) and meta.format not in ("csr", "csc"):
+        meta = sp.csr_matrix((0, 0), dtype=X.dtype)
+    return X.map_blocks(_canonical_chunk, dtype=X.dtype, meta=meta)
+
+
+def _canonical_chunk(block):
+    from .._validation import canonical_sparse
+
+    return canonical_sparse(block)
 
 
 def _aligned_rows(values, X, name):
@@ -283,7 +324,8 @@ def scan(X):
     Parameters
     ----------
     X : dask.array.Array of shape (n_samples, n_features)
-        Validated by :func:`check_array`.
+        Validated by :func:`check_array`, sparse chunks made canonical by
+        :func:`canonical_chunks`.
 
     Returns
     -------
@@ -353,7 +395,8 @@ def binarize(X, threshold, missing=False, *, is_binary=None):
     Parameters
     ----------
     X : dask.array.Array of shape (n_samples, n_features)
-        Validated by :func:`check_array`.
+        Validated by :func:`check_array`, sparse chunks made canonical by
+        :func:`canonical_chunks`.
 
     threshold : float or None
         Values strictly greater become 1, the others 0. ``None``: the data
