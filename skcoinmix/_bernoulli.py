@@ -36,8 +36,10 @@ from ._validation import (
     binarize_data,
     canonical_sparse,
     check_means_init,
+    check_observed_columns,
     check_weights_init,
     scan_data,
+    unobserved_columns,
 )
 
 __all__ = ["BernoulliMixtureEM"]
@@ -483,7 +485,14 @@ class BernoulliMixtureEM(BaseMixtureEM):
 
     lower_bounds_ : list of float
         The lower bound at each iteration of the best run, each evaluated at
-        the parameters before that iteration's M-step.
+        the parameters before that iteration's M-step. After
+        :meth:`partial_fit`, each batch's mean log-likelihood since the last
+        :meth:`fit` (the first ``partial_fit`` after a fit starts afresh).
+
+    n_parameters_ : int
+        The number of free parameters of the fitted model, used by
+        :meth:`bic` and :meth:`aic`: ``K d + K - 1`` (``K + K - 1`` with tied
+        features; ``K - 1`` fewer when ``fit_weights=False``).
 
     n_steps_ : int
         The number of :meth:`partial_fit` calls since the last :meth:`fit`
@@ -503,6 +512,11 @@ class BernoulliMixtureEM(BaseMixtureEM):
 
     Notes
     -----
+    The fitted model keeps the structure it was fitted with:
+    ``set_params`` of ``n_components``, ``tie_features`` or ``fit_weights``
+    takes effect at the next :meth:`fit`; until then predictions, scores,
+    ``n_parameters_`` and output feature names follow the fitted model.
+
     ``X`` may be a numpy array (any numeric dtype; ``uint8`` and ``bool`` are
     kept as they are and converted block by block), a ``scipy.sparse`` CSR or
     CSC matrix, or a ``dask.array.Array`` chunked by rows: fitting a dask
@@ -590,9 +604,16 @@ class BernoulliMixtureEM(BaseMixtureEM):
         self.means_init = means_init
 
     # ----------------------------------------------------------------- hooks
-    def _prepare_data(self, X, *, reset):
+    def _prepare_data(self, X, *, reset, fitting=False):
+        # Predictions use the fitted model's structure, whatever set_params
+        # changed since the fit (a fresh fit, reset, uses the current one).
+        tie_features = (
+            self.tie_features if reset else self._fitted_param("tie_features")
+        )
         if is_dask_array(X):
-            return self._prepare_dask_data(X, reset=reset)
+            return self._prepare_dask_data(
+                X, reset=reset, fitting=fitting, tie_features=tie_features
+            )
         X = validate_data(
             self,
             X,
@@ -607,24 +628,40 @@ class BernoulliMixtureEM(BaseMixtureEM):
         # Duplicates summed before the checks, which read the stored values.
         X = canonical_sparse(X)
         missing, is_binary = scan_data(X)
+        if fitting and missing:
+            self._check_observed_columns(unobserved_columns(X), tie_features)
         X = binarize_data(X, self.binarize, missing, is_binary=is_binary)
-        if self.tie_features:
+        if tie_features:
             return CountData.from_binary(X, missing)
         return BinaryData(X, missing)
 
-    def _prepare_dask_data(self, X, *, reset):
+    def _prepare_dask_data(self, X, *, reset, fitting, tie_features):
         """``_prepare_data`` for a dask array: checks in one pass, the rest lazy."""
         # Duplicates in sparse chunks summed before the checks, as in memory.
         X = dask_backend.canonical_chunks(dask_backend.check_array(X))
         _check_feature_names(self, X, reset=reset)
         _check_n_features(self, X, reset=reset)
         missing, is_binary = dask_backend.scan(X)
+        if fitting and missing:
+            self._check_observed_columns(
+                dask_backend.unobserved_columns(X), tie_features
+            )
         X = dask_backend.binarize(X, self.binarize, missing, is_binary=is_binary)
-        if self.tie_features:
+        if tie_features:
             # 16 bytes a row, kept on the workers: iterations then cost
             # O(n K) instead of a pass over X.
             return CountData(dask_backend.row_counts(X, missing).persist())
         return BinaryData(X, missing)
+
+    def _check_observed_columns(self, unobserved, tie_features):
+        if tie_features and len(unobserved) < self.n_features_in_:
+            # Tied features share the component's one probability, learned
+            # from the observed columns: runs of different lengths leave the
+            # last columns unobserved by design.
+            return
+        check_observed_columns(
+            unobserved, self.n_features_in_, getattr(self, "feature_names_in_", None)
+        )
 
     def _check_initial_parameters(self, data):
         if self.weights_init is not None:
@@ -782,7 +819,8 @@ class BernoulliMixtureEM(BaseMixtureEM):
         return beta_log_prior(params["means"], self.alpha)
 
     def _params_from_attributes(self):
-        means = self.means_[:, :1] if self.tie_features else self.means_
+        tied = self._fitted_param("tie_features")
+        means = self.means_[:, :1] if tied else self.means_
         return {"weights": self.weights_, "means": means}
 
     def _set_fitted_params(self, params):

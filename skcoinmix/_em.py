@@ -5,7 +5,7 @@ mixture fills in a handful of hooks that work on explicit parameter
 dictionaries (never on ``self``'s fitted attributes), so a fit is a pure
 computation whose result is written to the estimator in one step at the end:
 
-``_prepare_data(X, reset)``
+``_prepare_data(X, reset, fitting)``
     validate ``X`` and turn it into whatever the kernels consume.
 ``_check_initial_parameters(data)``
     check user-supplied initial arrays against the data.
@@ -21,6 +21,13 @@ computation whose result is written to the estimator in one step at the end:
     (n_samples, n_components).
 ``_params_from_attributes()`` / ``_set_fitted_params(params)``
 ``_n_parameters()``
+    the number of free parameters under the current settings; a fit stores
+    it as ``n_parameters_``.
+
+Parameters that fix the structure of the fitted model (``_structural_params``)
+are recorded by each fit: predictions, scores and output names follow the
+fitted model (:meth:`BaseMixtureEM._fitted_param`) even after ``set_params``
+changed them, until the next fit.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -116,8 +123,12 @@ class BaseMixtureEM(
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
-    def _prepare_data(self, X, *, reset):
-        """Validate ``X`` and return the representation the kernels use."""
+    def _prepare_data(self, X, *, reset, fitting=False):
+        """Validate ``X`` and return the representation the kernels use.
+
+        ``fitting`` is True when the data train the model (``fit``,
+        ``partial_fit``): data that cannot train it are refused then.
+        """
 
     @abstractmethod
     def _check_initial_parameters(self, data):
@@ -153,7 +164,10 @@ class BaseMixtureEM(
 
     @abstractmethod
     def _n_parameters(self):
-        """Return the number of free parameters of the fitted model."""
+        """Return the number of free parameters under the current settings.
+
+        Called by a fit, which stores it as ``n_parameters_``.
+        """
 
     # ---------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -219,7 +233,7 @@ class BaseMixtureEM(
         warm = self.warm_start and hasattr(self, "converged_")
         if warm:
             self._check_continuation()
-        data = self._prepare_data(X, reset=not warm)
+        data = self._prepare_data(X, reset=not warm, fitting=True)
         n_samples = _num_samples(data)
         if n_samples < max(2, self.n_components):
             raise ValueError(
@@ -262,6 +276,7 @@ class BaseMixtureEM(
 
         self._set_fitted_params(best["params"])
         self._record_structure()
+        self.n_parameters_ = int(self._n_parameters())
         # A later partial_fit continues from these parameters, afresh.
         self.__dict__.pop("_online_state", None)
         self.__dict__.pop("n_steps_", None)
@@ -316,7 +331,9 @@ class BaseMixtureEM(
             # partial_fit only on the first call; they may have changed since.
             self._validate_params()
             self._check_continuation()
-        data = self._prepare_data(X, reset=first)
+        # Later batches may lack what one batch of a stream lacks (a column);
+        # the first one initialises the model and must be able to.
+        data = self._prepare_data(X, reset=first, fitting=first)
         n_samples = _num_samples(data)
         sample_weight, batch_weight, _ = check_sample_weight(sample_weight, data.X)
         if first:
@@ -356,14 +373,18 @@ class BaseMixtureEM(
             {key: value * seen for key, value in averages.items()}, params
         )
 
+        # The online history starts afresh after a fit: the fit's bounds are
+        # full-data means per iteration, these are one batch's each.
+        history = getattr(self, "lower_bounds_", []) if online["step"] else []
         self._set_fitted_params(params)
         self._record_structure()
+        self.n_parameters_ = int(self._n_parameters())
         self._online_state = {"step": step, "seen": seen, "stats": averages}
         self.n_steps_ = step
         self.n_iter_ = step
         self.converged_ = False
         self.lower_bound_ = log_likelihood / batch_weight
-        self.lower_bounds_ = [*getattr(self, "lower_bounds_", []), self.lower_bound_]
+        self.lower_bounds_ = [*history, self.lower_bound_]
         return self
 
     #: Parameters that fix the shape of the fitted parameters: continuing a
@@ -374,6 +395,15 @@ class BaseMixtureEM(
         self._fitted_structure = {
             name: getattr(self, name) for name in self._structural_params
         }
+
+    def _fitted_param(self, name):
+        """The value of structural parameter ``name`` that the fitted model has.
+
+        ``set_params`` may have changed the parameter since the fit; the
+        fitted attributes keep the fit's structure until the next fit, so
+        predictions read the fit's value. Before any fit, the current one.
+        """
+        return getattr(self, "_fitted_structure", {}).get(name, getattr(self, name))
 
     def _check_continuation(self):
         """Refuse to continue fitted parameters of another shape or kind."""
@@ -534,7 +564,13 @@ class BaseMixtureEM(
 
     @property
     def _n_features_out(self):
-        return self.n_components
+        # The fitted model's, whatever set_params did since; before a fit this
+        # raises AttributeError, which get_feature_names_out turns into
+        # NotFittedError.
+        try:
+            return self._fitted_structure["n_components"]
+        except AttributeError:
+            raise AttributeError("_n_features_out is set by fit") from None
 
     def _total_log_likelihood(self, X, sample_weight):
         log_prob = self.score_samples(X)
@@ -562,7 +598,7 @@ class BaseMixtureEM(
             The lower the better.
         """
         log_likelihood, n = self._total_log_likelihood(X, sample_weight)
-        return -2.0 * log_likelihood + self._n_parameters() * np.log(n)
+        return -2.0 * log_likelihood + self.n_parameters_ * np.log(n)
 
     def aic(self, X, sample_weight=None):
         """Akaike information criterion of the model on ``X``.
@@ -583,7 +619,7 @@ class BaseMixtureEM(
             The lower the better.
         """
         log_likelihood, _ = self._total_log_likelihood(X, sample_weight)
-        return -2.0 * log_likelihood + 2.0 * self._n_parameters()
+        return -2.0 * log_likelihood + 2.0 * self.n_parameters_
 
     # ------------------------------------------------------------------ misc
     def __sklearn_tags__(self):

@@ -263,7 +263,7 @@ def fit_report(estimator, X, sample_weight=None):
 
     N = float(weights.sum())
     log_likelihood = float(np.dot(weights, log_prob))
-    n_parameters = int(estimator._n_parameters())
+    n_parameters = int(estimator.n_parameters_)
     n_items = int(estimator.n_features_in_)
     information = information_criteria(log_likelihood, n_parameters, N)
     df = residual_df(N, n_items, n_parameters)
@@ -272,7 +272,7 @@ def fit_report(estimator, X, sample_weight=None):
 
     item_labels, item_probabilities = _item_table(estimator)
     return FitReport(
-        n_components=int(estimator.n_components),
+        n_components=len(estimator.weights_),
         n_items=n_items,
         n_samples=int(log_prob.shape[0]),
         sample_size=N,
@@ -613,7 +613,7 @@ def _p_value(statistic, df):
 def _item_table(estimator):
     """Row labels and (K, J) probabilities; one column when features are tied."""
     means = estimator.means_
-    if estimator.tie_features:
+    if estimator._fitted_param("tie_features"):
         return ("all items (tied)",), tuple((float(row[0]),) for row in means)
     names = getattr(estimator, "feature_names_in_", None)
     if names is None:

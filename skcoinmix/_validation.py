@@ -2,6 +2,7 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -13,11 +14,13 @@ __all__ = [
     "as_float_array",
     "binarize_data",
     "canonical_sparse",
+    "check_observed_columns",
     "has_missing",
     "scan_data",
     "check_means_init",
     "check_sample_weight",
     "check_weights_init",
+    "unobserved_columns",
 ]
 
 
@@ -433,4 +436,65 @@ def _raise_not_binary(values):
         f"values {shown}{more}. Set binarize to a threshold (values above it "
         "become 1) or binarize the data first, e.g. with "
         "sklearn.preprocessing.Binarizer."
+    )
+
+
+def unobserved_columns(X):
+    """The columns of dense ``X`` in which every entry is NaN (missing).
+
+    One blocked pass; call it only for data with missing entries.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float
+
+    Returns
+    -------
+    columns : ndarray of shape (n_unobserved,), int
+        Their positions, in increasing order.
+    """
+    observed = np.zeros(X.shape[1], dtype=bool)
+    for block in _dense_row_blocks(X):
+        observed |= ~np.isnan(block).all(axis=0)
+    return np.flatnonzero(~observed)
+
+
+def check_observed_columns(unobserved, n_features, feature_names=None):
+    """Refuse data with no observed entry; warn about columns with none.
+
+    Parameters
+    ----------
+    unobserved : ndarray of int
+        The positions of the columns with no observed entry (from
+        :func:`unobserved_columns`).
+
+    n_features : int
+
+    feature_names : ndarray of str or None
+        The columns' names, used in the messages when given.
+
+    Raises
+    ------
+    ValueError
+        If no column has an observed entry: there is nothing to fit.
+    """
+    if len(unobserved) == 0:
+        return
+    if len(unobserved) == n_features:
+        raise ValueError(
+            "X has no observed entry: every entry is missing (NaN). Fit on "
+            "data with at least one observed answer."
+        )
+    if feature_names is not None:
+        names = [repr(str(feature_names[j])) for j in unobserved]
+    else:
+        names = [f"column {j}" for j in unobserved]
+    shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+    warnings.warn(
+        f"{len(names)} of the {n_features} columns of X have no observed entry "
+        f"(every entry is NaN): {shown}. The data say nothing about their "
+        "probabilities, which keep their starting values; drop these columns "
+        "or check how the data were read.",
+        UserWarning,
+        stacklevel=4,
     )

@@ -498,6 +498,23 @@ def _row_counts_chunk(block, missing):
     return CountData.from_binary(block, missing).counts
 
 
+def unobserved_columns(X):
+    """The columns in which every entry is NaN: :func:`skcoinmix._validation.unobserved_columns`.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features), float
+
+    Returns
+    -------
+    columns : ndarray of shape (n_unobserved,), int
+    """
+    da = _da()
+    observed = (~da.isnan(_row_chunked(X))).any(axis=0, split_every=SPLIT_EVERY)
+    (observed,) = compute(observed)
+    return np.flatnonzero(~np.asarray(observed))
+
+
 # ----------------------------------------------------------- initialisation
 def sample_rows(X, n_rows, random_state, sample_weight=None):
     """Rows of ``X`` drawn at random without replacement, gathered as a small array.
