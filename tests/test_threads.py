@@ -366,3 +366,75 @@ def test_a_count_changed_meanwhile_by_someone_else_is_kept(fake_blas):
         assert process.get() == 1
         process.set(3)  # another thread's limit, set while the call runs
     assert process.get() == 3
+
+
+def test_how_each_kind_of_library_is_limited(monkeypatch):
+    from types import SimpleNamespace
+
+    def lib(internal_api, layer=None, symbols=()):
+        dynlib = SimpleNamespace(**{name: (lambda *a: 1) for name in symbols})
+        return SimpleNamespace(
+            internal_api=internal_api,
+            threading_layer=layer,
+            dynlib=dynlib,
+            get_num_threads=lambda: 1,
+            set_num_threads=lambda n: None,
+        )
+
+    mkl = lib("mkl")
+    omp = lib("openblas", "openmp", ["omp_get_max_threads", "omp_set_num_threads"])
+    pthreads = lib(
+        "openblas",
+        "pthreads",
+        ["scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"],
+    )
+    unknown = lib("openblas", "pthreads", ["openblas_get_num_threads"])
+    libs = [mkl, omp, pthreads, unknown]
+    controller = SimpleNamespace(
+        select=lambda user_api: SimpleNamespace(lib_controllers=libs)
+    )
+    monkeypatch.setattr(_common, "_controller", controller)
+    monkeypatch.setattr(_common, "_blas_counts", None)
+    counts = _common._blas()
+    assert counts.process == (
+        (mkl.get_num_threads, mkl.set_num_threads),
+        (
+            pthreads.dynlib.scipy_openblas_get_num_threads64_,
+            pthreads.dynlib.scipy_openblas_set_num_threads64_,
+        ),
+    )
+    assert counts.per_thread == (
+        (omp.dynlib.omp_get_max_threads, omp.dynlib.omp_set_num_threads),
+    )
+    assert not counts.complete  # no setter for the last one
+
+
+# Python >= 3.12 warns about fork() in any process with threads.
+@pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded:DeprecationWarning"
+)
+def test_a_child_forked_during_a_call_gets_its_blas_threads_back():
+    # The child has none of the threads inside the call: nothing would ever
+    # lift their limit there.
+    import multiprocessing
+
+    _require_parallel_blas()
+    before = _blas_threads()
+    inside, leave = threading.Event(), threading.Event()
+
+    def call():
+        with _common.single_threaded_blas():
+            inside.set()
+            leave.wait(60)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    try:
+        assert inside.wait(60)
+        assert all(n == 1 for _, n in _blas_threads())
+        with multiprocessing.get_context("fork").Pool(1) as child:
+            assert child.apply_async(_blas_threads).get(timeout=60) == before
+    finally:
+        leave.set()
+        thread.join()
+    assert _blas_threads() == before

@@ -205,7 +205,7 @@ _blas_limit_users = 0
 _blas_limit_saved = ()
 
 
-def _after_fork_in_child():
+def _after_fork_in_child():  # pragma: no cover - runs in forked children
     """A forked child has only the forking thread: no call is running in it."""
     global _blas_limit_lock, _blas_limit_users, _blas_limit_saved
     _blas_limit_lock = threading.Lock()
