@@ -31,6 +31,7 @@ from sklearn.utils.validation import (
 
 from ._backends import backend_for, is_dask_array
 from ._backends import dask as dask_backend
+from ._backends._common import single_threaded_blas
 from ._em import BaseMixtureEM
 from ._validation import (
     binarize_data,
@@ -778,22 +779,26 @@ class BernoulliMixtureEM(BaseMixtureEM):
         if self.init_params == "random_from_data":
             return start, _Responsibilities(np.eye(K), row_weight)
         features = start.clustering_features()
-        if self.init_params == "k-means++":
-            _, indices = kmeans_plusplus(
-                features, K, sample_weight=row_weight, random_state=random_state
-            )
-            return start.take(indices), _Responsibilities(
-                np.eye(K), row_weight[indices]
-            )
-        with warnings.catch_warnings():
-            # Fewer distinct rows than components is fine for a start: the
-            # duplicate clusters become identical components.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            labels = (
-                KMeans(n_clusters=K, n_init=1, random_state=random_state)
-                .fit(features, sample_weight=row_weight)
-                .labels_
-            )
+        # Under the kernels' BLAS limit: the same arithmetic whether or not
+        # other calls run at once, and scikit-learn's own limit (KMeans sets
+        # and restores one) then never overlaps ours with another value.
+        with single_threaded_blas():
+            if self.init_params == "k-means++":
+                _, indices = kmeans_plusplus(
+                    features, K, sample_weight=row_weight, random_state=random_state
+                )
+                return start.take(indices), _Responsibilities(
+                    np.eye(K), row_weight[indices]
+                )
+            with warnings.catch_warnings():
+                # Fewer distinct rows than components is fine for a start: the
+                # duplicate clusters become identical components.
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                labels = (
+                    KMeans(n_clusters=K, n_init=1, random_state=random_state)
+                    .fit(features, sample_weight=row_weight)
+                    .labels_
+                )
         return start, _Responsibilities(np.eye(K)[labels], row_weight)
 
     def _log_resp(self, data, params):

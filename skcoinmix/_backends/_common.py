@@ -1,4 +1,41 @@
-"""What the dense and sparse kernels share: row blocks, threads, normalisation."""
+"""What the dense and sparse kernels share: row blocks, threads, normalisation.
+
+BLAS threads
+------------
+The kernels spread groups of row blocks over their own worker threads, each
+of which must run single-threaded BLAS: nested BLAS threads oversubscribe the
+cores, and a multi-threaded product may round differently, while the results
+must not depend on the number of threads. How that is arranged depends on
+whether a BLAS library's thread count is one setting for the process or one
+per thread:
+
+* Per thread (OpenBLAS built on OpenMP, whose count is the calling thread's
+  ``omp_get_max_threads``): each worker thread sets its own count to 1 once,
+  when it starts, and the groups that run on the calling thread run under a
+  count of 1 set in that thread alone and restored afterwards. No other
+  thread sees a change.
+* Process-wide (OpenBLAS built on pthreads, as in the numpy and scipy wheels,
+  whose ``openblas_set_num_threads_local`` is process-wide too; MKL, BLIS,
+  FlexiBLAS): there is no per-thread setting to use, so the count is 1 while
+  any call of the kernels is running, in any thread, and goes back to what it
+  was before the first of them when the last returns (reference counted, so
+  calls that overlap in several threads share one limit).
+
+The process-wide count of OpenBLAS is set through the library's own
+``openblas_set_num_threads``, not through threadpoolctl: since threadpoolctl
+3.8 its setter makes the first thread that calls it the only one whose later
+calls have an effect, until a ``with threadpool_limits(...)`` block of that
+thread ends. Through it, the limit set and restored here from whichever
+threads overlap was silently not restored (OpenBLAS stayed on one thread) or
+not set (workers ran multi-threaded BLAS), and the user's own
+``threadpool_limits`` in other threads were silently ignored. threadpoolctl
+is only used to find the loaded libraries and read their counts.
+
+A BLAS library whose count cannot be set (no known setter) is not trusted:
+the groups then run one after the other on the calling thread. A
+process-wide count that another thread changes while a call is running is
+not defended against (the calls' results stay correct, not always bitwise).
+"""
 
 # SPDX-License-Identifier: BSD-3-Clause
 
@@ -6,7 +43,9 @@ import contextlib
 import itertools
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -26,6 +65,7 @@ MIN_ENTRIES_FOR_THREADS = 1 << 18
 #: Larger data are reduced in this many groups of consecutive row blocks.
 N_GROUPS = 8
 
+#: threadpoolctl's view of the loaded libraries, made on first use.
 _controller = None
 #: The kernels' worker threads, kept from call to call (starting threads costs
 #: ~0.5 ms a call, 1-3% of an EM iteration at d <= 100), with the process id
@@ -40,6 +80,69 @@ def _blas_controller():
     if _controller is None:
         _controller = ThreadpoolController()
     return _controller
+
+
+class _Count(NamedTuple):
+    """How to read and set one BLAS library's thread count."""
+
+    get: Callable[[], int]
+    set: Callable[[int], object]
+
+
+class _BlasCounts(NamedTuple):
+    """The thread counts of the loaded BLAS libraries, by scope."""
+
+    process: tuple  # of _Count: one setting shared by every thread
+    per_thread: tuple  # of _Count: each thread's own setting
+    complete: bool  # every library has a known setter
+
+
+_blas_counts = None
+
+#: Symbol affixes of OpenBLAS builds (scipy-openblas: ``scipy_`` and ``64_``),
+#: in threadpoolctl's order.
+_OPENBLAS_AFFIXES = tuple(itertools.product(("", "scipy_"), ("", "64_", "_64")))
+
+
+def _openblas_count(dynlib):
+    """The process-wide ``openblas_{get,set}_num_threads`` of ``dynlib``, or None."""
+    for prefix, suffix in _OPENBLAS_AFFIXES:
+        get = getattr(dynlib, f"{prefix}openblas_get_num_threads{suffix}", None)
+        set_ = getattr(dynlib, f"{prefix}openblas_set_num_threads{suffix}", None)
+        if get is not None and set_ is not None:
+            return _Count(get, set_)
+    return None
+
+
+def _count_of(lib):
+    """``(count, per_thread)`` for a threadpoolctl library controller."""
+    if lib.internal_api != "openblas":
+        # MKL, BLIS, FlexiBLAS: threadpoolctl's setters call the library's
+        # process-wide one directly.
+        return _Count(lib.get_num_threads, lib.set_num_threads), False
+    dynlib = lib.dynlib
+    if getattr(lib, "threading_layer", None) == "openmp":
+        # OpenBLAS asks OpenMP, per calling thread, how many threads to use.
+        get = getattr(dynlib, "omp_get_max_threads", None)
+        set_ = getattr(dynlib, "omp_set_num_threads", None)
+        count = None if get is None or set_ is None else _Count(get, set_)
+        return count, True
+    return _openblas_count(dynlib), False
+
+
+def _blas():
+    """The :class:`_BlasCounts` of the BLAS libraries loaded when first called."""
+    global _blas_counts
+    if _blas_counts is None:
+        process, per_thread, complete = [], [], True
+        for lib in _blas_controller().select(user_api="blas").lib_controllers:
+            count, is_per_thread = _count_of(lib)
+            if count is None:
+                complete = False
+            else:
+                (per_thread if is_per_thread else process).append(count)
+        _blas_counts = _BlasCounts(tuple(process), tuple(per_thread), complete)
+    return _blas_counts
 
 
 def compute_dtype(X):
@@ -67,6 +170,12 @@ def n_threads():
     return max(1, len(os.sched_getaffinity(0)))  # pragma: no cover - no BLAS found
 
 
+def _single_threaded_worker():
+    """Run in each new worker thread: its own BLAS thread counts to 1, for good."""
+    for count in _blas().per_thread:
+        count.set(1)
+
+
 def _executor(threads):
     """The shared pool of ``threads`` worker threads of this process.
 
@@ -80,39 +189,78 @@ def _executor(threads):
         if _pool_key != key:
             if _pool is not None and _pool_key[0] == key[0]:
                 _pool.shutdown(wait=False)  # tasks already queued still run
-            _pool = ThreadPoolExecutor(threads, thread_name_prefix="skcoinmix")
+            _pool = ThreadPoolExecutor(
+                threads,
+                thread_name_prefix="skcoinmix",
+                initializer=_single_threaded_worker,
+            )
             _pool_key = key
         return _pool
 
 
 _blas_limit_lock = threading.Lock()
+#: How many calls are inside single_threaded_blas, in all threads.
 _blas_limit_users = 0
-_blas_limiter = None
+#: The process-wide counts found by the first of them, restored by the last.
+_blas_limit_saved = ()
+
+
+def _after_fork_in_child():  # pragma: no cover - runs in forked children
+    """A forked child has only the forking thread: no call is running in it."""
+    global _blas_limit_lock, _blas_limit_users, _blas_limit_saved
+    _blas_limit_lock = threading.Lock()
+    if _blas_limit_users:
+        for count, threads in _blas_limit_saved:
+            count.set(threads)
+    _blas_limit_users, _blas_limit_saved = 0, ()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @contextlib.contextmanager
 def single_threaded_blas():
-    """BLAS on one thread while any caller is inside; restored when the last leaves.
+    """BLAS on one thread in this thread, and in every thread while any caller is inside.
 
-    The limit is process-wide, so callers that overlap (threads calling
-    ``predict_proba`` at once, dask's scheduler threads) share one: if each
-    set and restored its own, one leaving first would restore two threads
-    under the others, and the last to leave would "restore" the one thread it
-    found on entering, for good.
+    Per-thread counts are set in the calling thread and restored when it
+    leaves. Process-wide counts are shared by the callers that overlap
+    (threads calling ``predict_proba`` at once, dask's scheduler threads): the
+    first to enter saves and sets them, the last to leave restores them,
+    whichever threads those are (see the module docstring).
+
+    Yields
+    ------
+    controlled : bool
+        Whether every BLAS library's count could be set; if not, one may
+        still run multi-threaded.
     """
-    global _blas_limit_users, _blas_limiter
-    with _blas_limit_lock:
-        if _blas_limit_users == 0:
-            _blas_limiter = _blas_controller().limit(limits=1, user_api="blas")
-        _blas_limit_users += 1
+    global _blas_limit_users, _blas_limit_saved
+    blas = _blas()
+    local = [(count, count.get()) for count in blas.per_thread]
+    for count, _ in local:
+        count.set(1)
     try:
-        yield
-    finally:
         with _blas_limit_lock:
-            _blas_limit_users -= 1
             if _blas_limit_users == 0:
-                _blas_limiter.restore_original_limits()
-                _blas_limiter = None
+                _blas_limit_saved = tuple((c, c.get()) for c in blas.process)
+                for count in blas.process:
+                    count.set(1)
+            _blas_limit_users += 1
+        try:
+            yield blas.complete
+        finally:
+            with _blas_limit_lock:
+                _blas_limit_users -= 1
+                if _blas_limit_users == 0:
+                    for count, threads in _blas_limit_saved:
+                        # A count that is no longer 1 was set by someone else
+                        # meanwhile: theirs is the newer.
+                        if count.get() == 1:
+                            count.set(threads)
+                    _blas_limit_saved = ()
+    finally:
+        for count, threads in local:
+            count.set(threads)
 
 
 def run_blocks(blocks, work, make_state, *, n_entries):
@@ -158,8 +306,8 @@ def run_blocks(blocks, work, make_state, *, n_entries):
     threads = min(n_threads(), len(groups))
     # Single-threaded BLAS in every case: a multi-threaded product may round
     # differently, and the result must not depend on the thread count.
-    with single_threaded_blas():
-        if threads == 1:
+    with single_threaded_blas() as controlled:
+        if threads == 1 or not controlled:
             return [run(group) for group in groups]
         return list(_executor(threads).map(run, groups))
 

@@ -23,9 +23,8 @@ of ``dask.distributed`` start that way (their nanny sets
 threads of this process, the functions here that compute do so under a BLAS
 limit of one thread set from the calling thread (:func:`compute`), so that
 each chunk runs on its scheduler thread. Without it every scheduler thread
-starts the kernel's own pool of threads, and changes the process-wide BLAS
-limit concurrently with the others; the results are the same, the timings
-less predictable. The lazy results of :func:`log_resp` are best computed
+hands its chunk's groups of blocks to the kernels' own pool of threads, nested
+in the scheduler's; the results are the same, the timings less predictable. The lazy results of :func:`log_resp` are best computed
 with :func:`compute` too.
 
 The helpers the estimator needs on dask input (:func:`check_array`,
@@ -102,12 +101,12 @@ def compute(*collections):
     """``dask.compute(*collections)``, with BLAS limited to one thread in this process.
 
     The chunk kernels run on the scheduler's threads. With BLAS on one
-    thread, each runs its chunk on its own thread; otherwise each starts a
-    pool of threads (nested in the scheduler's) and sets the process-wide
-    BLAS limit concurrently with the others. The limit is set from the
-    calling thread, as :func:`._common.run_blocks` does, and does not reach
-    ``dask.distributed`` worker processes, which run BLAS on one thread
-    already.
+    thread, each runs its chunk on its own thread; otherwise each hands its
+    groups of blocks to the kernels' pool of threads (nested in the
+    scheduler's). The limit is the one :func:`._common.run_blocks` uses,
+    shared with the scheduler threads' own calls and lifted when the last
+    returns; it does not reach ``dask.distributed`` worker processes, which
+    run BLAS on one thread already.
     """
     import dask
 
