@@ -4,6 +4,11 @@ Build the HTML site (offline, warnings as errors) from the repository root::
 
     python -m sphinx -W --keep-going -b html docs docs/_build/html
 
+and check that its equations render without network (MathJax is copied into
+the site by ``sphinx-mathjax-offline``)::
+
+    python docs/check_offline_math.py docs/_build/html
+
 Set ``SKCOINMIX_DOCS_INTERSPHINX=1`` to link to the numpy, scipy and
 scikit-learn documentation (needs the network at build time).
 """
@@ -35,6 +40,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax from the built site's _static/mathjax, not from a CDN: the
+    # equations render in a browser without network.
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -93,7 +101,6 @@ sphinx_gallery_conf = {
     "ignore_pattern": r"__init__\.py",
     "doc_module": ("skcoinmix",),
     "backreferences_dir": "generated/backreferences",
-    "reference_url": {"skcoinmix": None},
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
     "image_scrapers": ("matplotlib",),

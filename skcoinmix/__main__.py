@@ -21,7 +21,9 @@ See ``python -m skcoinmix fit --help`` and docs/cli.rst.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import argparse
+import contextlib
 import dataclasses
+import io
 import json
 import math
 import os
@@ -941,6 +943,29 @@ def build_parser(prog=None):
     return parser
 
 
+@contextlib.contextmanager
+def _escaped_output():
+    """Let standard output and error escape what their encoding cannot write.
+
+    A column named ``日本`` printed where the encoding is cp1252 (a Windows
+    console, ``PYTHONIOENCODING``) comes out as ``\\u65e5\\u672c`` instead of
+    failing with a UnicodeEncodeError. The error handlers are restored on
+    the way out, for a caller of :func:`main` in the same process.
+    """
+    changed = []
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and not stream.closed:
+            changed.append((stream, stream.errors))
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        yield
+    finally:
+        for stream, errors in changed:
+            # A closed pipe (``| head``) cannot be flushed: nothing to restore.
+            with contextlib.suppress(OSError, ValueError):
+                stream.reconfigure(errors=errors)
+
+
 def main(argv=None):
     """Run ``python -m skcoinmix`` with the arguments ``argv``.
 
@@ -955,7 +980,18 @@ def main(argv=None):
         0 on success. Invalid arguments exit with status 2 (``SystemExit``),
         as argparse does; ``fit`` returns 2 when its data file, its data or
         its output file cannot be used (see :func:`run_fit`).
+
+    Notes
+    -----
+    Characters that the encoding of standard output or error cannot write
+    (e.g. a column name in Japanese on a cp1252 console) are written as
+    backslash escapes, ``\\u65e5``, rather than failing.
     """
+    with _escaped_output():
+        return _main(argv)
+
+
+def _main(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     if abs(sum(args.weights) - 1.0) > WEIGHTS_SUM_ATOL:

@@ -13,6 +13,7 @@ any case) is a missing answer. Blank lines are skipped.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import codecs
 import csv
 import io
 import math
@@ -306,8 +307,27 @@ def parse_table(lines, *, weights_column=None, binarize=False, source="the file"
     )
 
 
+def _decode(data, source):
+    """UTF-8 bytes as text, a leading byte-order mark dropped.
+
+    Decoded whole, so that an error can name its line: a decoding stream
+    reports positions within its last chunk only.
+    """
+    try:
+        return data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = exc.object.count(b"\n", 0, exc.start) + 1
+        raise DataError(
+            f"cannot read {source}: line {line} is not UTF-8 text (byte "
+            f"{exc.object[exc.start]:#04x}). Save the file as UTF-8 CSV."
+        ) from None
+
+
 def read_table(path, *, weights_column=None, binarize=False, stdin=None):
     """Read and parse a CSV file (``"-"``: standard input).
+
+    Standard input is read as a file is: its bytes are decoded as UTF-8, a
+    byte-order mark skipped, whatever the locale's encoding.
 
     Parameters
     ----------
@@ -315,7 +335,9 @@ def read_table(path, *, weights_column=None, binarize=False, stdin=None):
     weights_column, binarize
         As in :func:`parse_table`.
     stdin : file, default=None
-        What ``"-"`` reads; None means ``sys.stdin``.
+        What ``"-"`` reads, binary or text; None means ``sys.stdin`` (its
+        bytes, ``sys.stdin.buffer``). A text stream without a ``buffer``
+        (e.g. :class:`io.StringIO`) is taken as decoded already.
 
     Returns
     -------
@@ -328,29 +350,35 @@ def read_table(path, *, weights_column=None, binarize=False, stdin=None):
         skipped), or :func:`parse_table` refuses it.
     """
     if path == "-":
+        source = "standard input"
         stream = sys.stdin if stdin is None else stdin
-        return parse_table(
-            stream,
-            weights_column=weights_column,
-            binarize=binarize,
-            source="standard input",
-        )
-    source = repr(path)
+        if stream is None:  # Python started without a file descriptor 0
+            raise DataError("cannot read standard input: there is none.")
+        stream = getattr(stream, "buffer", stream)
+    else:
+        source = repr(path)
     try:
-        with open(path, encoding="utf-8-sig", newline="") as stream:
-            return parse_table(
-                stream, weights_column=weights_column, binarize=binarize, source=source
-            )
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"cannot read {source}: not UTF-8 text (byte {exc.start}). Save it "
-            "as UTF-8 CSV."
-        ) from None
+        if path != "-":
+            with open(path, "rb") as file:
+                data = file.read()
+        else:
+            data = stream.read()
     except IsADirectoryError:
         raise DataError(f"cannot read {source}: it is a directory.") from None
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise DataError(f"cannot read {source}: {reason}.") from None
+    if isinstance(data, bytes):
+        text = _decode(data, source)
+    else:  # a text stream: decoded by its owner; only the mark is left
+        text = data.removeprefix("\ufeff")
+    # newline="": line breaks reach the csv module as they are, as it needs.
+    return parse_table(
+        io.StringIO(text, newline=""),
+        weights_column=weights_column,
+        binarize=binarize,
+        source=source,
+    )
 
 
 # ------------------------------------------------------------------ output
