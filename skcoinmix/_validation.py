@@ -150,7 +150,10 @@ def unscale_total(value, exponent, what):
         If the total overflows float64.
     """
     try:
-        return math.ldexp(float(value), exponent)
+        total = math.ldexp(float(value), exponent)
+        if not math.isfinite(total):  # already beyond float64 when rescaled
+            raise OverflowError
+        return total
     except OverflowError:
         raise ValueError(
             f"The {what} is {format_unscaled(value, exponent)} with these "
@@ -179,6 +182,8 @@ def format_unscaled(value, exponent):
     """``value * 2**exponent`` as text such as ``"2.5e+308"``, even beyond float64."""
     if value == 0:
         return "0"
+    if not math.isfinite(value):
+        return f"{value}"
     log10 = math.log10(abs(value)) + exponent * math.log10(2.0)
     power = math.floor(log10)
     sign = "-" if value < 0 else ""

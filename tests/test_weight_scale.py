@@ -9,6 +9,7 @@ where the weights' total overflows or underflows float64. Totals that scale
 back exactly, or refused with a ValueError naming ``sample_weight``.
 """
 
+import json
 import math
 import warnings
 
@@ -19,6 +20,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
 from skcoinmix import BernoulliMixtureEM
+from skcoinmix.__main__ import main
+from skcoinmix._report import fit_report
 from skcoinmix.datasets import make_bernoulli_mixture
 
 INIT_PARAMS = ["kmeans", "k-means++", "random", "random_from_data"]
@@ -115,6 +118,13 @@ def test_issue_score_and_criteria():
     for criterion in (est.bic, est.aic):
         with pytest.raises(ValueError, match="Rescale sample_weight"):
             criterion(ISSUE_X, sample_weight=w)
+
+
+def test_issue_fit_report_refuses_a_total_beyond_float64():
+    est = BernoulliMixtureEM(2, init_params="random", random_state=0).fit(ISSUE_X)
+    # N = 2e308 used to print as inf, the log-likelihood -inf, X² NaN.
+    with pytest.raises(ValueError, match=r"sum of the weights \(N\) is 2e\+308"):
+        fit_report(est, ISSUE_X, sample_weight=np.full(20, 1e307))
 
 
 # ------------------------------------------------------------------ properties
@@ -300,3 +310,107 @@ def test_alpha_against_tiny_weights_is_refused_or_dominates():
         est.fit(X, sample_weight=np.full(X.shape[0], 2.0**-1070))
     for name, value in before.items():
         assert_array_equal(getattr(est, name), value)
+
+
+# ------------------------------------------------------------------- fit report
+def report_numbers(report):
+    return {
+        key: value
+        for key, value in report.to_dict().items()
+        if isinstance(value, float)
+    }
+
+
+@pytest.mark.parametrize("scale", [-1000, -3, 0, 900, 1000])
+def test_fit_report_totals_scale_with_the_weights(seed, scale):
+    # N, the log-likelihood, G² and X² scale with the weights, by 2**scale
+    # exactly; proportions and entropy do not change. Nothing is NaN or
+    # infinite (with 2**1000, squared counts overflowed in X²).
+    X = make_data(seed)
+    w = np.random.default_rng(seed).uniform(0.2, 3.0, size=X.shape[0])
+    est = BernoulliMixtureEM(2, random_state=seed).fit(X, sample_weight=w)
+    base = fit_report(est, X, sample_weight=w)
+    report = fit_report(est, X, sample_weight=np.ldexp(w, scale))
+    numbers = report_numbers(report)
+    assert all(math.isfinite(value) for value in numbers.values()), numbers
+    for key in ("sample_size", "n_complete", "log_likelihood", "g_squared"):
+        assert getattr(report, key) == math.ldexp(getattr(base, key), scale), key
+    assert report.chi_squared == math.ldexp(base.chi_squared, scale)
+    assert report.class_weights == base.class_weights
+    assert report.modal_class_proportions == base.modal_class_proportions
+    assert report.relative_entropy == base.relative_entropy
+    if scale >= 0:
+        # N stays above the 2^6 - 1 free cells (N is about 320 * 2**scale).
+        assert report.df == base.df
+
+
+def test_fit_report_of_subnormal_weights(seed):
+    # Weights near 2**-1060 are subnormal floats, with a dozen significant
+    # bits: the totals keep their absolute precision (a few 1e-321 from
+    # rounding 200 weights), and nothing is NaN or infinite.
+    X = make_data(seed)
+    w = np.random.default_rng(seed).uniform(0.2, 3.0, size=X.shape[0])
+    est = BernoulliMixtureEM(2, random_state=seed).fit(X, sample_weight=w)
+    base = fit_report(est, X, sample_weight=w)
+    report = fit_report(est, X, sample_weight=np.ldexp(w, -1060))
+    numbers = report_numbers(report)
+    assert all(math.isfinite(value) for value in numbers.values()), numbers
+    for key in ("sample_size", "log_likelihood", "g_squared", "chi_squared"):
+        expected = math.ldexp(getattr(base, key), -1060)
+        assert getattr(report, key) == pytest.approx(expected, rel=0, abs=1e-318), key
+    # log N from the rescaled total: about -733.
+    expected_log_n = math.log(base.sample_size) - 1060 * math.log(2.0)
+    assert report.bic == pytest.approx(report.n_parameters * expected_log_n, rel=1e-3)
+
+
+def test_fit_report_of_weights_with_a_huge_total():
+    # 20 weights of 1e306: N = 2e307 and every total is a float, though
+    # squared counts (X²) are not: the report is that of unit weights, its
+    # totals times 1e306 (rounding: a few ulps).
+    est = BernoulliMixtureEM(2, init_params="random", random_state=0).fit(ISSUE_X)
+    unit = fit_report(est, ISSUE_X)
+    report = fit_report(est, ISSUE_X, sample_weight=np.full(20, 1e306))
+    assert all(math.isfinite(value) for value in report_numbers(report).values())
+    for key in ("sample_size", "log_likelihood", "g_squared", "chi_squared"):
+        assert getattr(report, key) == pytest.approx(
+            getattr(unit, key) * 1e306, rel=1e-13
+        ), key
+    assert report.bic == pytest.approx(
+        -2 * report.log_likelihood + report.n_parameters * math.log(2e307),
+        rel=1e-13,
+    )
+
+
+def test_cli_weights_column_of_any_scale(tmp_path, capsys):
+    X = make_data(0, n_samples=150)
+    patterns, counts = np.unique(X, axis=0, return_counts=True)
+
+    def run(weights):
+        rows = ["a,b,c,d,e,f,count"]
+        rows += [
+            ",".join([*(str(int(v)) for v in row), repr(float(weight))])
+            for row, weight in zip(patterns, weights, strict=True)
+        ]
+        path = tmp_path / "table.csv"
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        args = ["fit", str(path), "--n-components", "2", "--n-init", "2"]
+        args += ["--random-state", "0", "--weights-column", "count", "--json"]
+        status = main(args)
+        return status, capsys.readouterr()
+
+    status, out = run(counts)
+    assert status == 0
+    unit = json.loads(out.out)
+    # Counts times 2**1000: the same classes; totals 2**1000 times larger.
+    status, out = run(np.ldexp(counts.astype(float), 1000))
+    assert status == 0, out.err
+    big = json.loads(out.out)
+    assert "nan" not in out.out.lower() and "infinity" not in out.out.lower()
+    assert big["class_weights"] == unit["class_weights"]
+    assert big["sample_size"] == math.ldexp(unit["sample_size"], 1000)
+    assert big["chi_squared"] == math.ldexp(unit["chi_squared"], 1000)
+    # Weights of 1e308: their total is beyond float64: a clear error.
+    status, out = run(np.full(len(counts), 1e308))
+    assert status == 2
+    assert "beyond float64's range" in out.err and "'count'" in out.err
+    assert out.out == "" and "Traceback" not in out.err
