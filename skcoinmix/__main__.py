@@ -711,7 +711,13 @@ def fit_model(table, n_components, *, n_init, random_state, tol, max_iter, binar
             est.fit(table.X, sample_weight=table.weights)
         except ValueError as exc:
             raise DataError(f"cannot fit {n_components} classes: {exc}") from None
-        report = fit_report(est, table.X, sample_weight=table.weights)
+        try:
+            report = fit_report(est, table.X, sample_weight=table.weights)
+        except ValueError as exc:  # weights whose totals overflow float64
+            raise DataError(
+                f"cannot report on {n_components} classes with the weights of "
+                f"column {table.weights_column!r}: {exc}"
+            ) from None
     report = dataclasses.replace(report, item_labels=tuple(table.columns))
     messages = []
     for warning in caught:

@@ -10,6 +10,7 @@ component shares one probability.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import math
 import warnings
 from dataclasses import dataclass
 from numbers import Real
@@ -237,7 +238,8 @@ def map_means(ones, trials, alpha, previous):
     """M-step for the probabilities: the MAP estimate under a Beta(a+1, a+1) prior.
 
     ``t = (ones + alpha) / (trials + 2 alpha)``, then clipped with
-    :func:`clip_means`; ``alpha = 0`` is maximum likelihood. A component
+    :func:`clip_means`; ``alpha = 0`` is maximum likelihood, ``alpha = inf``
+    (pseudo-counts beyond float64's range) gives the limit 1/2. A component
     whose expected trials are exactly 0 (an emptied component with
     ``alpha = 0``) keeps its previous probabilities: every value maximises its
     (empty) likelihood, and keeping it avoids 0 / 0.
@@ -253,6 +255,10 @@ def map_means(ones, trials, alpha, previous):
     -------
     means : ndarray of the shape of ``ones``
     """
+    if math.isinf(alpha):
+        # The prior outweighs the data: the limit, also what rounding gives
+        # once alpha exceeds the counts by 2**54.
+        return np.full(np.shape(ones), 0.5)
     numerator = ones + alpha
     denominator = np.broadcast_to(trials + 2.0 * alpha, numerator.shape)
     empty = denominator <= 0
@@ -405,7 +411,9 @@ class BernoulliMixtureEM(BaseMixtureEM):
         ``t_kj = (sum_i r_ik x_ij + alpha) / (sum_i r_ik + 2 alpha)``, the
         maximum a posteriori estimate under a Beta(alpha + 1, alpha + 1)
         prior. The mixing weights are not smoothed. ``alpha=0`` is maximum
-        likelihood.
+        likelihood. With ``sample_weight``, ``alpha`` counts in the weights'
+        units: multiplying the weights and ``alpha`` by one factor gives the
+        same estimates.
 
     binarize : float or None, default=0.0
         Threshold for binarising the data: values strictly greater become 1,
@@ -812,8 +820,11 @@ class BernoulliMixtureEM(BaseMixtureEM):
         )
         return log_likelihood, data.stats(resp_sum, sums)
 
-    def _m_step(self, stats, params):
-        means = map_means(stats["ones"], stats["trials"], self.alpha, params["means"])
+    def _m_step(self, stats, params, weight_exponent=0):
+        # The counts are in units of 2**weight_exponent of weight, and so the
+        # prior's pseudo-counts must be: alpha 2**-weight_exponent (exact).
+        alpha = math.ldexp(self.alpha, -weight_exponent) if self.alpha else 0.0
+        means = map_means(stats["ones"], stats["trials"], alpha, params["means"])
         if self.fit_weights:
             weights = mle_weights(stats["resp_sum"])
         else:

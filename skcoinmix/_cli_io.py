@@ -185,7 +185,7 @@ def _weights(names, rows, weights_column):
                 f"line {line}: the weight in column {weights_column!r} {problem}."
             )
         weights[i] = value
-    if not weights.sum() > 0:
+    if not np.any(weights > 0):  # their sum may overflow
         raise DataError(
             f"the weights in column {weights_column!r} are all zero: at least "
             "one row needs a positive weight."

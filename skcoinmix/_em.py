@@ -14,7 +14,11 @@ computation whose result is written to the estimator in one step at the end:
     the weighted log-likelihood at ``params`` and the additive sufficient
     statistics of the E-step (sums over rows, hmmlearn-style);
     ``sample_weight`` is ``None`` for unit weights.
-``_m_step(stats, params)`` -> params
+``_m_step(stats, params, weight_exponent)`` -> params
+    ``stats`` are in units of ``2**weight_exponent`` of weight: sample
+    weights are rescaled by a power of two so that no sum overflows (see
+    :func:`skcoinmix._validation.scale_sample_weight`); a prior must weigh
+    against the statistics in the same units.
 ``_log_prior(params)`` -> float
 ``_log_resp(data, params)`` -> (log_prob_norm, log_resp)
     ``log p(x_i)`` of shape (n_samples,) and ``log p(k | x_i)`` of shape
@@ -32,6 +36,7 @@ changed them, until the next fit.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import math
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -58,6 +63,7 @@ from ._backends import (
     unit_weights_as_none,
     weighted_sum,
 )
+from ._validation import format_unscaled, log_unscaled, unscale_total
 
 __all__ = ["BaseMixtureEM"]
 
@@ -143,8 +149,12 @@ class BaseMixtureEM(
         """Return the weighted log-likelihood sum and the sufficient statistics."""
 
     @abstractmethod
-    def _m_step(self, stats, params):
-        """Return the parameters that maximise the expected complete objective."""
+    def _m_step(self, stats, params, weight_exponent=0):
+        """Return the parameters that maximise the expected complete objective.
+
+        ``stats`` are sums over rows whose weights were multiplied by
+        ``2**-weight_exponent``.
+        """
 
     @abstractmethod
     def _log_prior(self, params):
@@ -193,7 +203,10 @@ class BaseMixtureEM(
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative frequency weights: a row of weight 3 counts as three
             identical rows. ``None`` gives every row weight 1. For dask ``X``
-            also a dask array.
+            also a dask array. Weights of any magnitude are fine, even
+            when their sum is beyond float64's range: they are rescaled by a
+            power of two, which is exact. Without a prior only their ratios
+            matter.
 
         Returns
         -------
@@ -241,7 +254,7 @@ class BaseMixtureEM(
                 f"n_components = {self.n_components}, n_samples = {n_samples}. "
                 "Fit on more rows or lower n_components."
             )
-        sample_weight, total_weight, _ = check_sample_weight(sample_weight, data.X)
+        checked = check_sample_weight(sample_weight, data.X)
         self._check_initial_parameters(data)
 
         random_state = check_random_state(self.random_state)
@@ -256,8 +269,7 @@ class BaseMixtureEM(
         # chunks; restarts run one after another.
         n_jobs = 1 if is_dask_array(data.X) else self.n_jobs
         runs = Parallel(n_jobs=n_jobs)(
-            run(data, sample_weight, total_weight, init, seed, start)
-            for init, seed in enumerate(seeds)
+            run(data, checked, init, seed, start) for init, seed in enumerate(seeds)
         )
         if self.max_iter == 0:
             best = runs[-1]  # as sklearn.mixture: nothing to compare
@@ -335,7 +347,8 @@ class BaseMixtureEM(
         # the first one initialises the model and must be able to.
         data = self._prepare_data(X, reset=first, fitting=first)
         n_samples = _num_samples(data)
-        sample_weight, batch_weight, _ = check_sample_weight(sample_weight, data.X)
+        checked = check_sample_weight(sample_weight, data.X)
+        sample_weight, batch_weight = checked.weights, checked.total
         if first:
             if n_samples < self.n_components:
                 raise ValueError(
@@ -351,6 +364,7 @@ class BaseMixtureEM(
         online = getattr(self, "_online_state", None) or {
             "step": 0,
             "seen": 0.0,
+            "seen_exponent": 0,
             "stats": None,
         }
         log_likelihood, stats = self._e_step(
@@ -366,11 +380,20 @@ class BaseMixtureEM(
                 key: (1.0 - gain) * online["stats"][key] + gain * averages[key]
                 for key in averages
             }
-        seen = online["seen"] + batch_weight
+        # The weight seen so far is seen * 2**seen_exponent: batches' weights
+        # of any scale add up without overflow.
+        seen, seen_exponent = _add_scaled(
+            online["seen"],
+            online.get("seen_exponent", 0),
+            batch_weight,
+            checked.exponent,
+        )
         # The M-step sees the averages as counts over all the weight seen, so
         # that alpha weighs against the data as in batch EM.
         params = self._m_step(
-            {key: value * seen for key, value in averages.items()}, params
+            {key: value * seen for key, value in averages.items()},
+            params,
+            seen_exponent,
         )
 
         # The online history starts afresh after a fit: the fit's bounds are
@@ -379,7 +402,12 @@ class BaseMixtureEM(
         self._set_fitted_params(params)
         self._record_structure()
         self.n_parameters_ = int(self._n_parameters())
-        self._online_state = {"step": step, "seen": seen, "stats": averages}
+        self._online_state = {
+            "step": step,
+            "seen": seen,
+            "seen_exponent": seen_exponent,
+            "stats": averages,
+        }
         self.n_steps_ = step
         self.n_iter_ = step
         self.converged_ = False
@@ -418,12 +446,14 @@ class BaseMixtureEM(
                     "new estimator for partial_fit)."
                 )
 
-    def _run_em(self, data, sample_weight, total_weight, init, seed, start):
+    def _run_em(self, data, checked, init, seed, start):
         """One EM run from restart ``init``'s seed, or from ``start`` (warm).
 
         Pure: reads only parameters and its arguments (so runs can go to
-        joblib workers) and returns the run as a dict.
+        joblib workers) and returns the run as a dict. ``checked`` holds the
+        sample weights (:class:`~skcoinmix._validation.ScaledWeights`).
         """
+        sample_weight, total_weight = checked.weights, checked.total
         self._print_verbose_msg_init_beg(init)
         if start is not None:
             params, lower_bound = start
@@ -438,9 +468,13 @@ class BaseMixtureEM(
             previous = lower_bound
             log_likelihood, stats = self._e_step(data, step_weight, params)
             # The lower bound is evaluated at the parameters before this
-            # M-step, exactly as in sklearn.mixture.
-            lower_bound = (log_likelihood + self._log_prior(params)) / total_weight
-            params = self._m_step(stats, params)
+            # M-step, exactly as in sklearn.mixture; a per-unit-weight mean,
+            # the same with the rescaled weights.
+            log_prior = _scaled_log_prior(
+                self._log_prior(params), checked.exponent, total_weight
+            )
+            lower_bound = (log_likelihood + log_prior) / total_weight
+            params = self._m_step(stats, params, checked.exponent)
             history.append(lower_bound)
             change = lower_bound - previous
             self._print_verbose_msg_iter_end(n_iter, change)
@@ -504,7 +538,8 @@ class BaseMixtureEM(
         log_likelihood : float
             ``sum_i w_i log p(x_i) / sum_i w_i``.
         """
-        log_likelihood, total_weight = self._total_log_likelihood(X, sample_weight)
+        # A ratio: the same with the weights rescaled, whatever their scale.
+        log_likelihood, total_weight, _ = self._total_log_likelihood(X, sample_weight)
         return log_likelihood / total_weight
 
     def predict(self, X):
@@ -573,9 +608,26 @@ class BaseMixtureEM(
             raise AttributeError("_n_features_out is set by fit") from None
 
     def _total_log_likelihood(self, X, sample_weight):
+        """``sum_i w_i log p(x_i)``, ``sum_i w_i`` and ``e``: the totals are times ``2**e``.
+
+        The weights are rescaled by ``2**-e`` so that neither total
+        overflows (see :func:`skcoinmix._validation.scale_sample_weight`).
+        """
         log_prob = self.score_samples(X)
-        sample_weight, total_weight, _ = check_sample_weight(sample_weight, log_prob)
-        return weighted_sum(log_prob, sample_weight), total_weight
+        checked = check_sample_weight(sample_weight, log_prob)
+        return (
+            weighted_sum(log_prob, checked.weights),
+            checked.total,
+            checked.exponent,
+        )
+
+    def _deviance_and_log_n(self, X, sample_weight, criterion):
+        """``-2 log L`` and ``log N`` at the weights' own scale, for bic and aic."""
+        log_likelihood, total, exponent = self._total_log_likelihood(X, sample_weight)
+        deviance = unscale_total(
+            -2.0 * log_likelihood, exponent, f"{criterion}'s -2 log-likelihood"
+        )
+        return deviance, log_unscaled(total, exponent)
 
     def bic(self, X, sample_weight=None):
         """Bayesian information criterion of the model on ``X``.
@@ -596,9 +648,16 @@ class BaseMixtureEM(
         -------
         bic : float
             The lower the better.
+
+        Raises
+        ------
+        ValueError
+            If the weighted total log-likelihood is beyond float64's range
+            (weights summing to about 1e306 or more): rescale
+            ``sample_weight``.
         """
-        log_likelihood, n = self._total_log_likelihood(X, sample_weight)
-        return -2.0 * log_likelihood + self.n_parameters_ * np.log(n)
+        deviance, log_n = self._deviance_and_log_n(X, sample_weight, "bic")
+        return deviance + self.n_parameters_ * log_n
 
     def aic(self, X, sample_weight=None):
         """Akaike information criterion of the model on ``X``.
@@ -617,9 +676,15 @@ class BaseMixtureEM(
         -------
         aic : float
             The lower the better.
+
+        Raises
+        ------
+        ValueError
+            If the weighted total log-likelihood is beyond float64's range
+            (see :meth:`bic`).
         """
-        log_likelihood, _ = self._total_log_likelihood(X, sample_weight)
-        return -2.0 * log_likelihood + 2.0 * self.n_parameters_
+        deviance, _ = self._deviance_and_log_n(X, sample_weight, "aic")
+        return deviance + 2.0 * self.n_parameters_
 
     # ------------------------------------------------------------------ misc
     def __sklearn_tags__(self):
@@ -672,6 +737,43 @@ def _transaction(estimator, fit, *args):
         estimator.__dict__.clear()
         estimator.__dict__.update(saved_state)
         raise
+
+
+def _scaled_log_prior(log_prior, exponent, total_weight):
+    """``log_prior * 2**-exponent``: the log prior against rescaled weights.
+
+    The lower bound is ``(log L + log prior) / N``; with the weights and so
+    ``log L`` and ``N`` rescaled by ``2**-exponent``, the log prior must be
+    too. A ValueError names sample_weight when the result overflows: the
+    weights are so small that the prior's share of the lower bound is beyond
+    float64's range.
+    """
+    if log_prior == 0 or exponent == 0:
+        return log_prior
+    try:
+        return math.ldexp(log_prior, -exponent)
+    except OverflowError:
+        raise ValueError(
+            f"The log prior ({log_prior:.6g}) divided by sum(sample_weight) = "
+            f"{format_unscaled(total_weight, exponent)} is beyond float64's "
+            "range. With a prior (alpha > 0) the fit depends on the weights' "
+            "scale; rescale sample_weight, e.g. to a mean of 1, and alpha with "
+            "it."
+        ) from None
+
+
+def _add_scaled(a, a_exponent, b, b_exponent):
+    """``a 2**a_exponent + b 2**b_exponent`` as ``(value, exponent)``, without overflow.
+
+    ``a`` may be 0 (nothing yet); the result's exponent is the larger one of
+    the nonzero terms, so that sums of weights of one scale stay exact.
+    """
+    if a == 0:
+        return b, b_exponent
+    exponent = max(a_exponent, b_exponent)
+    return math.ldexp(a, a_exponent - exponent) + math.ldexp(
+        b, b_exponent - exponent
+    ), exponent
 
 
 def _num_samples(data):

@@ -23,7 +23,12 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._backends import is_dask_array
 from ._bernoulli import BernoulliMixtureEM
-from ._validation import check_sample_weight
+from ._validation import (
+    check_sample_weight,
+    log_unscaled,
+    scale_sample_weight,
+    unscale_total,
+)
 
 __all__ = ["FitReport", "fit_report"]
 
@@ -175,7 +180,8 @@ def fit_report(estimator, X, sample_weight=None):
         If it is not fitted.
     ValueError
         If ``X`` does not match the fitted features, or ``sample_weight``
-        is invalid.
+        is invalid or so large that a total of the report (``N``, the
+        log-likelihood, G², X²) is beyond float64's range.
 
     Notes
     -----
@@ -259,16 +265,31 @@ def fit_report(estimator, X, sample_weight=None):
     # the estimator refuses), so everything below can trust X's shape.
     log_prob = estimator.score_samples(X)
     resp = estimator.predict_proba(X)
-    weights = check_sample_weight(sample_weight, log_prob.shape[0])
+    # Totals are computed with the weights rescaled by 2**-exponent (exact),
+    # so that none overflows, then scaled back or refused; proportions need
+    # no scaling back.
+    weights, exponent = scale_sample_weight(
+        check_sample_weight(sample_weight, log_prob.shape[0])
+    )
 
-    N = float(weights.sum())
-    log_likelihood = float(np.dot(weights, log_prob))
+    N = unscale_total(weights.sum(), exponent, "sum of the weights (N)")
+    scaled_log_likelihood = np.dot(weights, log_prob)
+    log_likelihood = unscale_total(
+        scaled_log_likelihood, exponent, "weighted log-likelihood"
+    )
+    # -2 LL, the deviance at the heart of every criterion, can overflow alone.
+    unscale_total(-2.0 * scaled_log_likelihood, exponent, "deviance (-2 LL)")
     n_parameters = int(estimator.n_parameters_)
     n_items = int(estimator.n_features_in_)
-    information = information_criteria(log_likelihood, n_parameters, N)
+    information = information_criteria(
+        log_likelihood,
+        n_parameters,
+        N,
+        log_sample_size=log_unscaled(weights.sum(), exponent),
+    )
     df = residual_df(N, n_items, n_parameters)
 
-    goodness = _goodness_of_fit(estimator, _validated(X), weights)
+    goodness = _goodness_of_fit(estimator, _validated(X), weights, exponent)
 
     item_labels, item_probabilities = _item_table(estimator)
     return FitReport(
@@ -300,7 +321,9 @@ def fit_report(estimator, X, sample_weight=None):
 
 
 # ------------------------------------------------------------ statistics
-def information_criteria(log_likelihood, n_parameters, sample_size):
+def information_criteria(
+    log_likelihood, n_parameters, sample_size, log_sample_size=None
+):
     """AIC, BIC and the sample-size-adjusted BIC.
 
     Parameters
@@ -311,6 +334,9 @@ def information_criteria(log_likelihood, n_parameters, sample_size):
         The number of free parameters ``p``.
     sample_size : float
         ``N``.
+    log_sample_size : float, default=None
+        ``log N`` when known more precisely than ``np.log(sample_size)`` (a
+        subnormal ``N``); None computes it.
 
     Returns
     -------
@@ -319,9 +345,11 @@ def information_criteria(log_likelihood, n_parameters, sample_size):
         ``"sabic"``: ``-2 LL + p log((N + 2) / 24)`` (Sclove, 1987).
     """
     deviance = -2.0 * log_likelihood
+    if log_sample_size is None:
+        log_sample_size = np.log(sample_size)
     return {
         "aic": deviance + 2.0 * n_parameters,
-        "bic": float(deviance + n_parameters * np.log(sample_size)),
+        "bic": float(deviance + n_parameters * log_sample_size),
         "sabic": float(deviance + n_parameters * np.log((sample_size + 2.0) / 24.0)),
     }
 
@@ -534,8 +562,11 @@ def modal_proportions(resp, weights):
 
 
 # ---------------------------------------------------------------- helpers
-def _goodness_of_fit(estimator, X, weights):
+def _goodness_of_fit(estimator, X, weights, exponent=0):
     """G², X², the weighted number of complete rows, patterns, and a note.
+
+    ``weights`` are the sample weights times ``2**-exponent``: G², X² and
+    the counts scale with the weights, and are scaled back.
 
     Returns
     -------
@@ -551,23 +582,32 @@ def _goodness_of_fit(estimator, X, weights):
             f"G-squared and chi-squared not computed (more than "
             f"{MAX_ITEMS_FIT_STATISTICS} items)"
         )
-        n_complete = float(np.dot(weights, _complete_rows(X)))
+        n_complete = np.dot(weights, _complete_rows(X))
+        n_complete = unscale_total(n_complete, exponent, "number of complete rows")
         return {**goodness, "n_complete": n_complete, "note": note}
 
     codes, complete = pattern_codes(X, estimator.binarize)
     n_complete = float(np.dot(weights, complete))
-    note = None if n_complete == total else _missing_note(n_complete, total)
+    note = None
+    if n_complete != total:
+        note = _missing_note(
+            unscale_total(n_complete, exponent, "number of complete rows"),
+            unscale_total(total, exponent, "sum of the weights (N)"),
+        )
     if n_complete == 0:
         return {**goodness, "n_complete": n_complete, "note": note}
     patterns, observed = pattern_counts(codes[complete], weights[complete], n_items)
     # As poLCA: the expected counts of the complete rows' table, N_complete p(s).
     log_prob = pattern_log_prob(patterns, estimator.weights_, estimator.means_)
     expected = n_complete * np.exp(log_prob)
+    chi_squared = pearson_chi_squared(observed, expected, n_complete, n_items)
     return {
-        "g_squared": g_squared(observed, expected),
-        "chi_squared": pearson_chi_squared(observed, expected, n_complete, n_items),
+        "g_squared": unscale_total(
+            g_squared(observed, expected), exponent, "G-squared statistic"
+        ),
+        "chi_squared": unscale_total(chi_squared, exponent, "chi-squared statistic"),
         "n_patterns": int(patterns.shape[0]),
-        "n_complete": n_complete,
+        "n_complete": unscale_total(n_complete, exponent, "number of complete rows"),
         "note": note,
     }
 

@@ -2,6 +2,7 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import math
 import warnings
 from typing import NamedTuple
 
@@ -20,7 +21,11 @@ __all__ = [
     "check_means_init",
     "check_sample_weight",
     "check_weights_init",
+    "log_unscaled",
+    "scale_sample_weight",
     "unobserved_columns",
+    "unscale_total",
+    "ScaledWeights",
 ]
 
 
@@ -64,11 +69,129 @@ def check_sample_weight(sample_weight, n_samples):
         dtype=np.float64,
         ensure_non_negative=True,
     )
-    if not sample_weight.sum() > 0:
+    # Non-negative weights sum to zero when none is positive (a sum may
+    # overflow).
+    if not np.any(sample_weight > 0):
         raise ValueError(
             "sample_weight sums to zero: at least one row needs a positive weight."
         )
     return sample_weight
+
+
+class ScaledWeights(NamedTuple):
+    """Validated frequency weights, rescaled by a power of two.
+
+    The weights given are ``weights * 2**exponent``, and their sum
+    ``total * 2**exponent`` (see :func:`scale_sample_weight`).
+    """
+
+    weights: object
+    total: float
+    n_positive: int
+    exponent: int
+
+
+def scale_sample_weight(sample_weight):
+    """Weights rescaled by a power of two so that the largest lies in [1, 2).
+
+    Multiplying by ``2**-exponent`` is exact in floating point (unless a
+    result is subnormal), so every ratio of weights and of their sums, which
+    is all the fitted parameters, predictions and ``score`` depend on with
+    ``alpha=0``, is the same bit for bit as with the weights given, while no
+    sum of the rescaled weights can overflow (it is at most ``2 n``) and the
+    largest are never subnormal. Weights up to ``2**1022`` times smaller than
+    the largest keep full precision; smaller ones, below float64's
+    resolution of any total, lose it (and become 0 below about ``2**-1075``
+    times the largest).
+
+    Parameters
+    ----------
+    sample_weight : ndarray of shape (n_samples,)
+        Validated weights (:func:`check_sample_weight`), not all zero.
+
+    Returns
+    -------
+    scaled : ndarray of shape (n_samples,)
+        ``sample_weight * 2**-exponent``; ``sample_weight`` itself when the
+        exponent is 0 (unit weights, for one).
+
+    exponent : int
+    """
+    exponent = weight_exponent(sample_weight.max())
+    if exponent == 0:
+        return sample_weight, 0
+    return np.ldexp(sample_weight, -exponent), exponent
+
+
+def weight_exponent(max_weight):
+    """The ``e`` with ``max_weight * 2**-e`` in [1, 2); 0 for a non-positive weight."""
+    if not max_weight > 0:
+        return 0
+    return int(np.frexp(max_weight)[1]) - 1
+
+
+def unscale_total(value, exponent, what):
+    """``value * 2**exponent`` as a float, or a ValueError naming sample_weight.
+
+    Parameters
+    ----------
+    value : float
+        A total computed with weights rescaled by :func:`scale_sample_weight`.
+
+    exponent : int
+
+    what : str
+        What ``value`` is, for the message.
+
+    Returns
+    -------
+    total : float
+        Exact unless subnormal (then rounded, as any subnormal result).
+
+    Raises
+    ------
+    ValueError
+        If the total overflows float64.
+    """
+    try:
+        total = math.ldexp(float(value), exponent)
+        if not math.isfinite(total):  # already beyond float64 when rescaled
+            raise OverflowError
+        return total
+    except OverflowError:
+        raise ValueError(
+            f"The {what} is {format_unscaled(value, exponent)} with these "
+            "sample weights, beyond float64's range. Rescale sample_weight, "
+            "e.g. divide it by its mean: with alpha=0 the fitted parameters, "
+            "predictions and score do not depend on the weights' scale."
+        ) from None
+
+
+def log_unscaled(value, exponent):
+    """``log(value * 2**exponent)`` for ``value > 0``, also where the product is not a float.
+
+    The same as ``np.log`` of the product wherever it is a normal float (bit
+    for bit), else ``log(value) + exponent log 2``.
+    """
+    try:
+        total = math.ldexp(float(value), exponent)
+    except OverflowError:
+        total = math.inf
+    if math.isfinite(total) and total >= np.finfo(np.float64).tiny:
+        return float(np.log(total))
+    return float(np.log(value) + exponent * np.log(2.0))
+
+
+def format_unscaled(value, exponent):
+    """``value * 2**exponent`` as text such as ``"2.5e+308"``, even beyond float64."""
+    if value == 0:
+        return "0"
+    if not math.isfinite(value):
+        return f"{value}"
+    log10 = math.log10(abs(value)) + exponent * math.log10(2.0)
+    power = math.floor(log10)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{10 ** (log10 - power):.3g}e{power:+d}"
 
 
 def check_weights_init(weights_init, n_components):

@@ -188,8 +188,14 @@ def test_em_iterations_equal_numpy(rng):
     dX = to_dask(X, CHUNKINGS["uneven"])
     data = BinaryData(X, missing=True)
     sample_weight = rng.uniform(0.5, 1.5, size=N_SAMPLES)
-    dask_weights, total_weight, _ = dask_backend.check_sample_weight(sample_weight, dX)
-    assert total_weight == pytest.approx(sample_weight.sum(), rel=1e-15)
+    dask_weights, total_weight, _, exponent = dask_backend.check_sample_weight(
+        sample_weight, dX
+    )
+    assert np.ldexp(total_weight, exponent) == pytest.approx(
+        sample_weight.sum(), rel=1e-15
+    )
+    # The numpy run uses the same weights: rescaled by the power of two.
+    sample_weight = np.ldexp(sample_weight, -exponent)
     start = {
         "means": rng.uniform(0.2, 0.8, size=(3, N_FEATURES)),
         "weights": np.full(3, 1 / 3),
@@ -442,14 +448,18 @@ def test_check_sample_weight_messages_equal_numpy(values):
 
 def test_check_sample_weight():
     X = da.zeros((5, 2), chunks=(2, -1))
-    assert dask_backend.check_sample_weight(None, X) == (None, 5.0, 5)
+    assert dask_backend.check_sample_weight(None, X) == (None, 5.0, 5, 0)
     values = np.array([0.0, 1.0, 2.0, 0.0, 0.5])
     for weights in [values, da.from_array(values, chunks=3), values.astype(np.float32)]:
-        checked, total, n_positive = dask_backend.check_sample_weight(weights, X)
+        checked, total, n_positive, exponent = dask_backend.check_sample_weight(
+            weights, X
+        )
         assert dask_backend.is_dask_array(checked)
         assert checked.chunks == (X.chunks[0],) and checked.dtype == np.float64
-        assert_array_equal(checked.compute(), values)
-        assert (total, n_positive) == (3.5, 3)
+        # Rescaled by 2**-1 so that the largest weight is in [1, 2).
+        assert exponent == 1
+        assert_array_equal(checked.compute(), values / 2)
+        assert (total, n_positive) == (1.75, 3)
 
 
 def test_the_package_never_imports_dask():
@@ -721,7 +731,7 @@ def test_cluster_equals_numpy(client, rng, layout):
     coefs, intercept = parameters(rng, X, missing)
     dX = to_dask(X, CHUNKINGS["uneven"], layout)
     sample_weight = rng.uniform(0.1, 2.0, size=N_SAMPLES)
-    weights, _, _ = dask_backend.check_sample_weight(sample_weight, dX)
+    weights = dask_backend.check_sample_weight(sample_weight, dX).weights
     assert_kernels_equal_numpy(X, dX, coefs, intercept, weights, 1e-10)
     assert dask_backend.scan(dX) == (missing, True)
     rows, X_rows, _ = dask_backend.sample_rows(dX, 10, np.random.RandomState(0))

@@ -36,7 +36,11 @@ def backend_for(X):
 
 
 def check_sample_weight(sample_weight, X):
-    """Validate frequency weights for the rows of ``X``, whatever its storage.
+    """Validate frequency weights for the rows of ``X``, rescaled by a power of two.
+
+    The weights are rescaled so that the largest lies in [1, 2) (see
+    :func:`skcoinmix._validation.scale_sample_weight`): exact, and no sum of
+    them overflows or underflows, whatever their scale.
 
     Parameters
     ----------
@@ -47,21 +51,21 @@ def check_sample_weight(sample_weight, X):
 
     Returns
     -------
-    sample_weight : ndarray of shape (n_samples,), or a dask array, or None
-        A float64 ndarray (ones for ``None``) for in-memory ``X``; for dask
-        ``X`` what :func:`.dask.check_sample_weight` returns (``None`` for
-        unit weights, else a persisted dask array chunked like ``X``).
-
-    total_weight : float
-        The sum of the weights.
-
-    n_positive : int
-        The number of rows with a positive weight.
+    checked : skcoinmix._validation.ScaledWeights
+        ``weights``: a float64 ndarray (ones for ``None``) for in-memory
+        ``X``; for dask ``X`` what :func:`.dask.check_sample_weight` returns
+        (``None`` for unit weights, else a persisted dask array chunked like
+        ``X``). ``total``: their sum. ``n_positive``: the number of rows
+        with a positive weight. ``exponent``: the weights given are
+        ``weights * 2**exponent``.
     """
     if is_dask_array(X):
         return dask.check_sample_weight(sample_weight, X)
     weights = _validation.check_sample_weight(sample_weight, X.shape[0])
-    return weights, float(weights.sum()), int(np.count_nonzero(weights > 0))
+    weights, exponent = _validation.scale_sample_weight(weights)
+    return _validation.ScaledWeights(
+        weights, float(weights.sum()), int(np.count_nonzero(weights > 0)), exponent
+    )
 
 
 def unit_weights_as_none(sample_weight):

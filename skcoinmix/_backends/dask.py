@@ -240,7 +240,8 @@ def check_sample_weight(sample_weight, X):
 
     The checks and messages are those of
     :func:`skcoinmix._validation.check_sample_weight`: finite, non-negative,
-    not all zero, one per row.
+    not all zero, one per row. The weights are rescaled by a power of two as
+    :func:`skcoinmix._validation.scale_sample_weight` does.
 
     Parameters
     ----------
@@ -252,29 +253,31 @@ def check_sample_weight(sample_weight, X):
 
     Returns
     -------
-    sample_weight : dask array of shape (n_samples,), float64, or None
-        ``None`` when ``sample_weight`` is None (unit weights: nothing to
-        ship). Otherwise chunked like the rows of ``X`` and persisted (held in
-        the workers' memory, 8 bytes a row), so that an EM iteration does not
-        ship or recompute them.
-
-    total_weight : float
-        The sum of the weights.
-
-    n_positive : int
-        The number of rows with a positive weight.
+    checked : skcoinmix._validation.ScaledWeights
+        ``weights``: ``None`` when ``sample_weight`` is None (unit weights:
+        nothing to ship); otherwise the rescaled weights as a float64 dask
+        array chunked like the rows of ``X`` and persisted (held in the
+        workers' memory, 8 bytes a row), so that an EM iteration does not
+        ship or recompute them. ``total``: their sum; ``n_positive``: the
+        number of rows with a positive weight; ``exponent``: the weights
+        given are ``weights * 2**exponent``.
     """
+    from .._validation import ScaledWeights, scale_sample_weight, weight_exponent
+    from .._validation import check_sample_weight as check_numpy
+
     da = _da()
     n_samples = X.shape[0]
     if sample_weight is None:
-        return None, float(n_samples), int(n_samples)
+        return ScaledWeights(None, float(n_samples), int(n_samples), 0)
     if not is_dask_array(sample_weight):
-        from .._validation import check_sample_weight as check_numpy
-
-        weights = check_numpy(sample_weight, n_samples)
+        weights, exponent = scale_sample_weight(check_numpy(sample_weight, n_samples))
         aligned = _aligned_rows(weights, X, "sample_weight").persist()
-        return aligned, float(weights.sum()), int(np.count_nonzero(weights > 0))
-    from .._validation import check_sample_weight as check_numpy
+        return ScaledWeights(
+            aligned,
+            float(weights.sum()),
+            int(np.count_nonzero(weights > 0)),
+            exponent,
+        )
 
     # Errors come from the numpy check on a small stand-in with the same
     # defect, so that the messages are those of the installed scikit-learn.
@@ -286,11 +289,12 @@ def check_sample_weight(sample_weight, X):
         )
     weights = _aligned_rows(sample_weight, X, "sample_weight")
     weights = weights.astype(np.float64).persist()
-    has_nan, has_inf, minimum, total, n_positive = da.compute(
+    # Their sum may overflow: it is taken once they are rescaled.
+    has_nan, has_inf, minimum, maximum, n_positive = da.compute(
         da.isnan(weights).any(),
         da.isinf(weights).any(),
         weights.min(),
-        weights.sum(),
+        weights.max(),
         (weights > 0).sum(),
     )
     for defect, stand_in in [
@@ -301,7 +305,11 @@ def check_sample_weight(sample_weight, X):
     ]:
         if defect:
             check_numpy(np.array([stand_in]), 1)
-    return weights, float(total), int(n_positive)
+    exponent = weight_exponent(maximum)
+    if exponent != 0:
+        weights = da.ldexp(weights, -exponent).persist()
+    total = weights.sum().compute()
+    return ScaledWeights(weights, float(total), int(n_positive), exponent)
 
 
 class Scan(NamedTuple):
