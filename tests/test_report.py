@@ -320,7 +320,8 @@ def test_relative_entropy_of_separated_classes_is_one():
 def test_relative_entropy_lies_in_the_unit_interval(rng):
     X = (rng.uniform(size=(150, 6)) < 0.5).astype(float)
     for K in (2, 3, 4):
-        value = fit_report(fit(X, K, random_state=1), X).relative_entropy
+        # Any fitted parameters will do: tol=1e-5 converges for every seed.
+        value = fit_report(fit(X, K, random_state=1, tol=1e-5), X).relative_entropy
         assert 0.0 <= value <= 1.0
 
 
@@ -350,7 +351,7 @@ def test_report_on_sparse_input_equals_dense(stouffer_toby):
 
 def test_report_binarizes_as_the_estimator(rng):
     values = rng.uniform(size=(120, 4))
-    est = fit(values, 2, binarize=0.6)
+    est = fit(values, 2, binarize=0.6, tol=1e-5)  # converges for every seed
     binary = (values > 0.6).astype(float)
     raw = fit_report(est, values)
     assert raw.n_patterns == len(to_patterns(binary)[0])
