@@ -13,16 +13,19 @@ Shapes: ``n`` rows, ``J`` items (features), ``K`` classes (components),
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import math
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import entr, logsumexp
+from scipy.special import entr
 from scipy.stats import chi2
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _get_feature_names, check_array, check_is_fitted
 
 from ._backends import is_dask_array
-from ._bernoulli import BernoulliMixtureEM
+from ._em import BaseMixtureEM
 from ._validation import (
     check_sample_weight,
     log_unscaled,
@@ -63,15 +66,18 @@ class FitReport:
         ``sum_i w_i log p(x_i)``, without the multinomial constant (as
         poLCA prints it).
     n_parameters : int
-        The number of free parameters ``p``: ``K J + K - 1`` (``2K - 1``
-        with tied features, ``K - 1`` fewer when the weights are fixed).
+        The number of free parameters ``p``, the estimator's
+        ``n_parameters_``: for :class:`~skcoinmix.BernoulliMixtureEM`
+        ``K J + K - 1`` (``2K - 1`` with tied features, ``K - 1`` fewer when
+        the weights are fixed).
     aic, bic, sabic : float
         ``-2 LL + 2 p``, ``-2 LL + p log N`` and the sample-size-adjusted
         BIC of Sclove (1987), ``-2 LL + p log((N + 2) / 24)``.
     df : int or float
         The residual degrees of freedom, as in poLCA:
-        ``min(N, 2^J - 1) - p``, a float only when ``N`` is not a whole
-        number and below ``2^J - 1``.
+        ``min(N, C - 1) - p`` for a table of ``C`` cells (``C = 2^J`` for
+        binary items), a float only when ``N`` is not a whole number and
+        below ``C - 1``.
     g_squared, chi_squared : float or None
         The likelihood-ratio statistic G² and Pearson's X² of the observed
         pattern counts against the fitted ones; None when not computed (see
@@ -107,6 +113,8 @@ class FitReport:
         Whether the estimator's best run converged.
     n_iter : int
         The number of EM iterations of the best run.
+    model : str
+        The estimator's class name, e.g. ``"BernoulliMixtureEM"``.
     """
 
     n_components: int
@@ -133,6 +141,7 @@ class FitReport:
     item_probabilities: tuple
     converged: bool
     n_iter: int
+    model: str
 
     def to_dict(self):
         """The report as plain Python types, ready for :func:`json.dumps`.
@@ -154,8 +163,9 @@ def fit_report(estimator, X, sample_weight=None):
 
     Parameters
     ----------
-    estimator : BernoulliMixtureEM
-        A fitted mixture.
+    estimator : fitted skcoinmix mixture
+        A fitted mixture of this library, e.g. a
+        :class:`~skcoinmix.BernoulliMixtureEM`.
 
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         The data to evaluate, usually the training data; validated (and
@@ -174,8 +184,8 @@ def fit_report(estimator, X, sample_weight=None):
     Raises
     ------
     TypeError
-        If ``estimator`` is not a :class:`~skcoinmix.BernoulliMixtureEM`, or
-        ``X`` is a dask array (compute it, or its table of patterns, first).
+        If ``estimator`` is not a skcoinmix mixture, or ``X`` is a dask array
+        (compute it, or its table of patterns, first).
     sklearn.exceptions.NotFittedError
         If it is not fitted.
     ValueError
@@ -191,10 +201,11 @@ def fit_report(estimator, X, sample_weight=None):
     **Goodness of fit.** The rows are grouped into response patterns after
     binarisation (``X > estimator.binarize``), summing their weights into
     observed counts ``n_s``; the expected count of a pattern is
-    ``e_s = N p(s)``. Then ``G² = 2 sum_s n_s log(n_s / e_s)`` over the
-    observed patterns, and ``X² = sum_s (n_s - e_s)² / e_s`` over all
-    ``2^J`` patterns, the unobserved ones adding their expected counts: as
-    poLCA, it is computed as the sum over the observed patterns plus
+    ``e_s = N p(s)``, with ``log p(s)`` the estimator's ``score_samples``
+    of a row with that pattern. Then ``G² = 2 sum_s n_s log(n_s / e_s)``
+    over the observed patterns, and ``X² = sum_s (n_s - e_s)² / e_s`` over
+    all ``2^J`` patterns, the unobserved ones adding their expected counts:
+    as poLCA, it is computed as the sum over the observed patterns plus
     ``N - sum_s e_s``, so no cell is enumerated. The degrees of freedom
     follow poLCA too, ``min(N, 2^J - 1) - p`` with ``N`` all the rows: with
     fewer rows than cells, the number of rows bounds the number of
@@ -245,15 +256,7 @@ def fit_report(estimator, X, sample_weight=None):
     maximum log-likelihood                   -504.4677
     ...
     """
-    if not isinstance(estimator, BernoulliMixtureEM):
-        got = (
-            f"the class {estimator.__name__} (not an instance)"
-            if isinstance(estimator, type)
-            else f"a {type(estimator).__name__}"
-        )
-        raise TypeError(
-            f"fit_report needs a fitted skcoinmix.BernoulliMixtureEM, but got {got}."
-        )
+    _check_mixture(estimator)
     check_is_fitted(estimator)
     if is_dask_array(X):
         raise TypeError(
@@ -287,11 +290,14 @@ def fit_report(estimator, X, sample_weight=None):
         N,
         log_sample_size=log_unscaled(weights.sum(), exponent),
     )
-    df = residual_df(N, n_items, n_parameters)
+    items = _item_tables(estimator)
+    # A Python int: exact for any number of items.
+    n_cells = math.prod(item.probs.shape[1] for item in items)
+    df = residual_df(N, n_cells, n_parameters)
 
-    goodness = _goodness_of_fit(estimator, _validated(X), weights, exponent)
+    goodness = _goodness_of_fit(estimator, X, items, weights, exponent)
 
-    item_labels, item_probabilities = _item_table(estimator)
+    item_labels, item_probabilities = _item_rows(estimator, items)
     return FitReport(
         n_components=len(estimator.weights_),
         n_items=n_items,
@@ -317,6 +323,21 @@ def fit_report(estimator, X, sample_weight=None):
         item_probabilities=item_probabilities,
         converged=bool(estimator.converged_),
         n_iter=int(estimator.n_iter_),
+        model=type(estimator).__name__,
+    )
+
+
+def _check_mixture(estimator):
+    """Refuse anything but a skcoinmix mixture, saying what was passed."""
+    if isinstance(estimator, BaseMixtureEM):
+        return
+    if isinstance(estimator, type):
+        got = f"the class {estimator.__name__} (not an instance: fit one first)"
+    else:
+        got = f"a {type(estimator).__name__}"
+    raise TypeError(
+        "fit_report needs a fitted skcoinmix mixture (a model of this library, "
+        f"e.g. skcoinmix.BernoulliMixtureEM), but got {got}."
     )
 
 
@@ -354,123 +375,125 @@ def information_criteria(
     }
 
 
-def residual_df(sample_size, n_items, n_parameters):
-    """poLCA's residual degrees of freedom, ``min(N, 2^J - 1) - p``.
+def residual_df(sample_size, n_cells, n_parameters):
+    """poLCA's residual degrees of freedom, ``min(N, C - 1) - p``.
 
     Parameters
     ----------
     sample_size : float
         ``N``, the weighted number of rows.
-    n_items : int
-        ``J``; the table of response patterns has ``2^J`` cells.
+    n_cells : int
+        ``C``, the number of cells of the table of response patterns: the
+        product of the items' numbers of categories (``2^J`` for ``J``
+        binary items).
     n_parameters : int
         ``p``.
 
     Returns
     -------
     df : int or float
-        An int unless ``N`` is fractional and below ``2^J - 1``.
+        An int unless ``N`` is fractional and below ``C - 1``.
     """
-    free_cells = 2**n_items - 1  # a Python int: exact for any J
+    free_cells = n_cells - 1  # a Python int: exact for any number of cells
     if sample_size < free_cells:
         df = sample_size - n_parameters
         return int(df) if float(sample_size).is_integer() else float(df)
     return free_cells - n_parameters
 
 
-def pattern_counts(codes, weights, n_items):
-    """Distinct 0/1 patterns and their summed weights, patterns of weight 0 left out.
+def pattern_counts(codes, weights):
+    """Distinct pattern codes, their summed weights and a row of each; weight 0 left out.
 
     Parameters
     ----------
     codes : ndarray of shape (n,), int64
-        Each row's pattern as an integer, item 0 the highest bit (see
-        :func:`pattern_codes`).
+        Each row's pattern as an integer (see :func:`pattern_codes`).
     weights : ndarray of shape (n,)
-    n_items : int
-        ``J``.
 
     Returns
     -------
-    patterns : ndarray of shape (m, J), float64
-        The distinct 0/1 rows, sorted lexicographically, each with a positive
-        total weight.
+    unique : ndarray of shape (m,), int64
+        The distinct codes with a positive total weight, in increasing order
+        (the patterns sorted lexicographically, item 0 first).
     counts : ndarray of shape (m,), float64
+        Their total weights.
+    first : ndarray of shape (m,), int
+        The position in ``codes`` of the first row with each pattern.
     """
-    unique, inverse = np.unique(codes, return_inverse=True)
+    unique, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
     counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(unique))
     # A pattern seen only with weight 0 is not observed: it belongs to the
     # unobserved cells of the chi-square.
     seen = counts > 0
-    bits = np.left_shift(1, np.arange(n_items - 1, -1, -1, dtype=np.int64))
-    patterns = (unique[seen, np.newaxis] & bits) > 0
-    return patterns.astype(np.float64), counts[seen]
+    return unique[seen], counts[seen], first[seen]
 
 
-def pattern_codes(X, threshold):
-    """Each row's binarised pattern as an integer, and which rows are complete.
+def pattern_codes(X, encode, n_categories):
+    """Each row's response pattern as an integer, and which rows are complete.
 
-    Rows are read in blocks, so no float copy of ``X`` is made.
+    Rows are read in blocks, so no copy of ``X`` is made.
 
     Parameters
     ----------
     X : {ndarray, sparse matrix} of shape (n, J)
-        Validated numeric data, ``J <= 62``; NaN marks a missing answer.
-    threshold : float or None
-        The estimator's ``binarize``: an entry is 1 when it is greater
-        (``None``: the data are already 0/1).
+        Validated data; NaN marks a missing answer.
+    encode : callable
+        ``encode(block)`` -> ``(codes, missing)``: the category index of each
+        entry of a dense block of rows, an int array of shape (b, J), and
+        which entries are missing, a bool array of the same shape or None
+        when none is (see :func:`binary_codes`).
+    n_categories : sequence of int, length J
+        ``C_j``; their product must fit in an int64.
 
     Returns
     -------
     codes : ndarray of shape (n,), int64
-        ``sum_j b_ij 2^(J - 1 - j)`` for the binarised row ``b_i``; rows with
-        a missing answer get a code that must be ignored.
+        ``sum_j c_ij prod_{l > j} C_l`` for the category indices ``c_i`` of
+        row ``i`` (item 0 the most significant digit; for binary items
+        ``sum_j b_ij 2^(J - 1 - j)``); rows with a missing answer get a code
+        that must be ignored.
     complete : ndarray of shape (n,), bool
         Whether the row has no missing answer.
     """
     n_samples, n_items = X.shape
-    limit = 0.5 if threshold is None else threshold
-    bits = np.left_shift(1, np.arange(n_items - 1, -1, -1, dtype=np.int64))
+    # The place value of each item's digit, from the last item (1) up.
+    places = np.ones(n_items, dtype=np.int64)
+    for j in range(n_items - 2, -1, -1):
+        places[j] = places[j + 1] * n_categories[j + 1]
     codes = np.empty(n_samples, dtype=np.int64)
     complete = np.empty(n_samples, dtype=bool)
     step = max(1, _BLOCK_ENTRIES // max(1, n_items))
     for start in range(0, n_samples, step):
         block = X[start : start + step]
         block = block.toarray() if sp.issparse(block) else np.asarray(block)
-        codes[start : start + step] = (block > limit) @ bits
-        if block.dtype.kind == "f":
-            complete[start : start + step] = ~np.isnan(block).any(axis=1)
-        else:
-            complete[start : start + step] = True
+        digits, missing = encode(block)
+        codes[start : start + step] = digits @ places
+        complete[start : start + step] = (
+            True if missing is None else ~missing.any(axis=1)
+        )
     return codes, complete
 
 
-def pattern_log_prob(patterns, weights, means):
-    """``log p(s)`` of complete 0/1 patterns under the mixture.
-
-    ``log sum_k w_k prod_j t_kj^s_j (1 - t_kj)^(1 - s_j)``: what the
-    estimator's ``score_samples`` gives for complete rows, computed from the
-    fitted arrays so that pattern arrays never go through the estimator's
-    feature-name checks.
+def binary_codes(block, threshold):
+    """The category indices of binary answers: 1 above ``threshold``, else 0.
 
     Parameters
     ----------
-    patterns : ndarray of shape (m, J)
-        0/1 rows.
-    weights : ndarray of shape (K,)
-        Mixing weights (a weight of 0 is allowed).
-    means : ndarray of shape (K, J)
-        Probabilities strictly inside (0, 1), as the estimator keeps them.
+    block : ndarray of shape (b, J)
+        Numeric data; NaN marks a missing answer.
+    threshold : float or None
+        The estimator's ``binarize``: an entry is 1 when it is greater
+        (``None``: the data are already 0/1).
 
     Returns
     -------
-    log_prob : ndarray of shape (m,)
+    codes : ndarray of shape (b, J), int64
+    missing : ndarray of shape (b, J), bool, or None
+        None for data that cannot hold NaN.
     """
-    log_one_minus = np.log1p(-means)
-    joint = patterns @ (np.log(means) - log_one_minus).T + log_one_minus.sum(axis=1)
-    with np.errstate(divide="ignore"):
-        joint = joint + np.log(weights)
-    return logsumexp(joint, axis=1)
+    limit = 0.5 if threshold is None else threshold
+    codes = (block > limit).astype(np.int64)
+    return codes, np.isnan(block) if block.dtype.kind == "f" else None
 
 
 def g_squared(observed, expected):
@@ -490,8 +513,8 @@ def g_squared(observed, expected):
     return float(2.0 * np.sum(observed * (np.log(observed) - np.log(expected))))
 
 
-def pearson_chi_squared(observed, expected, total, n_items):
-    """Pearson's ``X² = sum (n - e)² / e`` over all ``2^J`` cells of the table.
+def pearson_chi_squared(observed, expected, total, n_cells):
+    """Pearson's ``X² = sum (n - e)² / e`` over all cells of the table.
 
     An unobserved cell adds ``(0 - e)² / e = e``, so the unobserved cells
     together add ``total - sum(expected)`` (poLCA's formula): no cell is
@@ -505,15 +528,15 @@ def pearson_chi_squared(observed, expected, total, n_items):
         Their expected counts, positive, summing to at most ``total``.
     total : float
         ``N``, the sum of the expected counts over all cells.
-    n_items : int
-        ``J``.
+    n_cells : int
+        The number of cells, ``2^J`` for ``J`` binary items.
 
     Returns
     -------
     chi_squared : float
     """
     observed_part = np.sum((observed - expected) ** 2 / expected)
-    if observed.shape[0] == 2**n_items:
+    if observed.shape[0] == n_cells:
         return float(observed_part)  # every cell observed: nothing to add
     # The unobserved mass is never negative; rounding could make it -1e-13.
     return float(observed_part + max(0.0, total - float(np.sum(expected))))
@@ -562,11 +585,13 @@ def modal_proportions(resp, weights):
 
 
 # ---------------------------------------------------------------- helpers
-def _goodness_of_fit(estimator, X, weights, exponent=0):
+def _goodness_of_fit(estimator, X, items, weights, exponent=0):
     """G², X², the weighted number of complete rows, patterns, and a note.
 
-    ``weights`` are the sample weights times ``2**-exponent``: G², X² and
-    the counts scale with the weights, and are scaled back.
+    ``X`` is the data as given to :func:`fit_report` (``score_samples``
+    accepted it); ``items`` the estimator's item tables. ``weights`` are the
+    sample weights times ``2**-exponent``: G², X² and the counts scale with
+    the weights, and are scaled back.
 
     Returns
     -------
@@ -574,7 +599,8 @@ def _goodness_of_fit(estimator, X, weights, exponent=0):
         ``"g_squared"``, ``"chi_squared"`` (float or None), ``"n_complete"``
         (float), ``"n_patterns"`` (int or None), ``"note"`` (str or None).
     """
-    n_items = estimator.n_features_in_
+    validated = _validated(X)
+    n_items = len(items)
     total = float(weights.sum())
     goodness = {"g_squared": None, "chi_squared": None, "n_patterns": None}
     if n_items > MAX_ITEMS_FIT_STATISTICS:
@@ -582,11 +608,14 @@ def _goodness_of_fit(estimator, X, weights, exponent=0):
             f"G-squared and chi-squared not computed (more than "
             f"{MAX_ITEMS_FIT_STATISTICS} items)"
         )
-        n_complete = np.dot(weights, _complete_rows(X))
+        n_complete = np.dot(weights, _complete_rows(validated))
         n_complete = unscale_total(n_complete, exponent, "number of complete rows")
         return {**goodness, "n_complete": n_complete, "note": note}
 
-    codes, complete = pattern_codes(X, estimator.binarize)
+    n_categories = [item.probs.shape[1] for item in items]
+    codes, complete = pattern_codes(
+        validated, lambda block: _category_codes(estimator, block), n_categories
+    )
     n_complete = float(np.dot(weights, complete))
     note = None
     if n_complete != total:
@@ -596,20 +625,36 @@ def _goodness_of_fit(estimator, X, weights, exponent=0):
         )
     if n_complete == 0:
         return {**goodness, "n_complete": n_complete, "note": note}
-    patterns, observed = pattern_counts(codes[complete], weights[complete], n_items)
+    rows = np.flatnonzero(complete)
+    _, observed, first = pattern_counts(codes[rows], weights[rows])
+    # p(s) is the model's density of any row with pattern s: the estimator
+    # scores one row of each observed pattern itself.
+    log_prob = estimator.score_samples(_rows_of(X, validated, rows[first]))
     # As poLCA: the expected counts of the complete rows' table, N_complete p(s).
-    log_prob = pattern_log_prob(patterns, estimator.weights_, estimator.means_)
     expected = n_complete * np.exp(log_prob)
-    chi_squared = pearson_chi_squared(observed, expected, n_complete, n_items)
+    n_cells = math.prod(n_categories)
+    chi_squared = pearson_chi_squared(observed, expected, n_complete, n_cells)
     return {
         "g_squared": unscale_total(
             g_squared(observed, expected), exponent, "G-squared statistic"
         ),
         "chi_squared": unscale_total(chi_squared, exponent, "chi-squared statistic"),
-        "n_patterns": int(patterns.shape[0]),
+        "n_patterns": int(observed.shape[0]),
         "n_complete": unscale_total(n_complete, exponent, "number of complete rows"),
         "note": note,
     }
+
+
+def _rows_of(X, validated, indices):
+    """Rows of the data, named as ``X``'s columns are, so ``score_samples`` takes them.
+
+    A data frame keeps its type (and column names: an estimator fitted with
+    feature names warns about unnamed data); other data are taken from the
+    validated array, which every storage format has become.
+    """
+    if _get_feature_names(X) is not None:
+        return _safe_indexing(X, indices)
+    return validated[indices]
 
 
 def _validated(X):
@@ -650,16 +695,68 @@ def _p_value(statistic, df):
     return float(chi2.sf(statistic, df))
 
 
-def _item_table(estimator):
-    """Row labels and (K, J) probabilities; one column when features are tied."""
-    means = estimator.means_
-    if estimator._fitted_param("tie_features"):
-        return ("all items (tied)",), tuple((float(row[0]),) for row in means)
+class _ItemTable(NamedTuple):
+    """One item in the form shared by every model: its categories' probabilities.
+
+    ``values`` are the answers the categories stand for, and ``probs[k, c]``
+    is the probability of category ``c`` in class ``k``: each row sums to 1.
+    """
+
+    label: str
+    values: tuple
+    probs: np.ndarray
+
+
+def _item_tables(estimator):
+    """Every item of the fitted model as an :class:`_ItemTable`, in feature order.
+
+    The one place that reads a model's item parameters. A binary item
+    (``means_``, ``θ`` the probability of a 1) is the table ``[1 - θ, θ]``
+    of the answers 0 and 1.
+    """
     names = getattr(estimator, "feature_names_in_", None)
     if names is None:
-        names = [f"item {j}" for j in range(means.shape[1])]
-    labels = tuple(str(name) for name in names)
-    return labels, tuple(tuple(float(value) for value in row) for row in means)
+        names = [f"item {j}" for j in range(estimator.n_features_in_)]
+    labels = [str(name) for name in names]
+    if "binarize" in estimator.get_params(deep=False):  # binary items
+        means = np.asarray(estimator.means_, dtype=np.float64)
+        return [
+            _ItemTable(label, (0, 1), np.column_stack([1.0 - theta, theta]))
+            for label, theta in zip(labels, means.T, strict=True)
+        ]
+    raise TypeError(
+        f"fit_report does not know the items of a {type(estimator).__name__}: "
+        "it reports models whose items take categories (binary items of "
+        "skcoinmix.BernoulliMixtureEM)."
+    )
+
+
+def _category_codes(estimator, block):
+    """The category index of each entry of a dense block of validated rows.
+
+    The one place that knows how a model codes its data, for the table of
+    response patterns: binary items are 1 above the estimator's
+    ``binarize``, as ``score_samples`` binarises them. Returns ``(codes,
+    missing)`` as :func:`binary_codes`.
+    """
+    return binary_codes(block, estimator.get_params(deep=False)["binarize"])
+
+
+def _item_rows(estimator, items):
+    """The report's item rows: labels and ``Pr(item = 1 | class)``, shape (K, rows).
+
+    One row, ``"all items (tied)"``, when the model ties its features (they
+    share one probability per class).
+    """
+    # Category 1 of a binary table: the answer 1.
+    ones = [item.probs[:, 1] for item in items]
+    params = estimator.get_params(deep=False)
+    # The fitted value: set_params may have changed the parameter since.
+    if "tie_features" in params and estimator._fitted_param("tie_features"):
+        return ("all items (tied)",), tuple((float(p),) for p in ones[0])
+    labels = tuple(item.label for item in items)
+    rows = np.column_stack(ones)  # (K, J)
+    return labels, tuple(tuple(float(p) for p in row) for row in rows)
 
 
 def _plain(value):
@@ -683,7 +780,7 @@ def _format_report(report):
     lines = [
         f"Latent class model: {K} class{'es' if K != 1 else ''}, "
         f"{report.n_items} item{'s' if report.n_items != 1 else ''}, "
-        "BernoulliMixtureEM",
+        f"{report.model}",
         f"EM converged after {report.n_iter} iterations."
         if report.converged
         else f"WARNING: EM did not converge ({report.n_iter} iterations).",

@@ -89,6 +89,15 @@ def _check_probabilities(value, name, ndim):
     return probs
 
 
+def _check_non_negative(values, name):
+    """Refuse a negative entry of ``values``, naming the parameter ``name``."""
+    if np.any(values < 0):
+        raise ValueError(
+            f"The parameter '{name}' should be non-negative, but got min value "
+            f"{values.min():.5g}."
+        )
+
+
 def _check_weights(value, n_components, other):
     """Mixing weights of shape (n_components,): non-negative, summing to 1.
 
@@ -102,11 +111,7 @@ def _check_weights(value, n_components, other):
             f"The parameter 'weights' should have one entry per component, like "
             f"'{other}' ({n_components}), but got {weights.shape[0]}."
         )
-    if np.any(weights < 0):
-        raise ValueError(
-            "The parameter 'weights' should be non-negative, but got min value "
-            f"{weights.min():.5g}."
-        )
+    _check_non_negative(weights, "weights")
     total = weights.sum()
     if not abs(total - 1.0) <= WEIGHTS_SUM_ATOL:
         raise ValueError(
@@ -132,11 +137,32 @@ def _sample_mixture(n_samples, weights, means, random_state):
     y : ndarray of shape (n_samples,), int64
     """
     y = random_state.choice(weights.shape[0], size=n_samples, p=weights)
+    X = _draw_given_components(means, y, random_state).astype(np.int64)
+    return X, y.astype(np.int64)
+
+
+def _draw_given_components(means, y, random_state):
+    """Each row's 0/1 entries given its component: entry ``j`` is 1 with ``means[y, j]``.
+
+    The draw of :meth:`skcoinmix.BernoulliMixtureEM.sample` too, given its
+    (sorted) components: one uniform number per entry, in row order, so the
+    same ``random_state`` gives the same entries (a test holds the two
+    together).
+
+    Parameters
+    ----------
+    means : ndarray of shape (K, d), in [0, 1]
+    y : ndarray of shape (n,), int
+    random_state : RandomState
+
+    Returns
+    -------
+    X : ndarray of shape (n, d), bool
+    """
     # uniform draws lie in [0, 1): a probability of 0 never gives a 1, and a
     # probability of 1 always does.
-    uniform = random_state.uniform(size=(n_samples, means.shape[1]))
-    X = (uniform < means[y]).astype(np.int64)
-    return X, y.astype(np.int64)
+    uniform = random_state.uniform(size=(y.shape[0], means.shape[1]))
+    return uniform < means[y]
 
 
 # --------------------------------------------------------------- generators
@@ -459,11 +485,7 @@ def _check_row_weights(sample_weight, n_samples):
             f"The parameter 'sample_weight' should have the shape (n_samples,) = "
             f"({n_samples},), but got {weights.shape}."
         )
-    if np.any(weights < 0):
-        raise ValueError(
-            "The parameter 'sample_weight' should be non-negative, but got min "
-            f"value {weights.min():.5g}."
-        )
+    _check_non_negative(weights, "sample_weight")
     return weights
 
 

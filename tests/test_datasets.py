@@ -552,3 +552,43 @@ def test_pattern_table_fit_unconverged_equally():
             fits.append(est.fit(X, sample_weight=weights))
     np.testing.assert_allclose(fits[0].means_, fits[1].means_, rtol=1e-12)
     np.testing.assert_allclose(fits[0].lower_bounds_, fits[1].lower_bounds_, rtol=1e-12)
+
+
+# ------------------------------------------------------------ random streams
+def test_generators_keep_their_random_streams(seed):
+    # The documented draws, written out with numpy: the component of each row
+    # (RandomState.choice), then one uniform number per entry, in row order.
+    # A change of either stream changes every seeded data set downstream.
+    weights = np.array([0.2, 0.5, 0.3])
+    means = np.array([[0.1, 0.9, 0.5, 0.0], [0.7, 0.2, 0.5, 1.0], [0.4, 0.4, 0.9, 0.3]])
+    rng = np.random.RandomState(seed)
+    y = rng.choice(3, size=50, p=weights)
+    X = (rng.uniform(size=(50, 4)) < means[y]).astype(np.int64)
+    got_X, got_y = make_bernoulli_mixture(50, weights, means, random_state=seed)
+    np.testing.assert_array_equal(got_X, X)
+    np.testing.assert_array_equal(got_y, y)
+    tosses, coins = make_coin_tosses(50, 4, means[:, 0], weights, random_state=seed)
+    rng = np.random.RandomState(seed)
+    y = rng.choice(3, size=50, p=weights)
+    X = (rng.uniform(size=(50, 4)) < means[y, :1]).astype(np.int64)
+    np.testing.assert_array_equal(tosses, X)
+    np.testing.assert_array_equal(coins, y)
+
+
+def test_draw_given_components_is_the_estimators_sample(seed):
+    # BernoulliMixtureEM.sample draws the components' sizes (multinomial),
+    # then the entries as the generators do: the shared logic, one draw.
+    from skcoinmix.datasets import _draw_given_components
+
+    X, _ = make_bernoulli_mixture(
+        200, [0.3, 0.7], [[0.9, 0.8, 0.1], [0.2, 0.3, 0.6]], random_state=seed
+    )
+    est = BernoulliMixtureEM(2, random_state=seed).fit(X)
+    sampled, labels = est.sample(37)
+    rng = np.random.RandomState(seed)
+    sizes = rng.multinomial(37, est.weights_ / est.weights_.sum())
+    y = np.repeat(np.arange(2), sizes)
+    np.testing.assert_array_equal(labels, y)
+    np.testing.assert_array_equal(
+        sampled, _draw_given_components(est.means_, y, rng).astype(np.float64)
+    )
