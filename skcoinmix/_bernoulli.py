@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _backends
 from ._em import BaseMixtureEM
-from ._family import Data
+from ._family import Data, masked_views
 from ._validation import (
     check_means_init,
     check_observed_columns,
@@ -75,16 +75,7 @@ class BinaryEncoding:
 
     def encode(self, block, buffers):
         """The views of a dense block: itself when it needs no conversion."""
-        if block.dtype == bool:
-            block = block.view(np.uint8)  # numpy converts uint8 to float faster
-        if not self.missing and block.dtype == buffers[0].dtype:
-            return [block]
-        np.copyto(buffers[0], block, casting="unsafe")
-        if self.missing:
-            missing = np.isnan(block)
-            buffers[0][missing] = 0
-            np.logical_not(missing, out=buffers[1], casting="unsafe")
-        return buffers
+        return masked_views(block, buffers, self.missing)
 
     def encode_sparse(self, block):
         """Sparse data are 0/1 and complete (NaN is refused): the block itself."""

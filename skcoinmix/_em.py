@@ -463,8 +463,16 @@ class BaseMixtureEM(
 
     def _record_structure(self):
         self._fitted_structure = {
-            name: getattr(self, name) for name in self._structural_params
+            name: self._structure_value(name) for name in self._structural_params
         }
+
+    def _structure_value(self, name):
+        """The current value of structural parameter ``name``, comparable with ``!=``.
+
+        A model whose structural parameter is an array returns a hashable
+        normal form (a tuple).
+        """
+        return getattr(self, name)
 
     def _fitted_param(self, name):
         """The value of structural parameter ``name`` that the fitted model has.
@@ -473,12 +481,13 @@ class BaseMixtureEM(
         fitted attributes keep the fit's structure until the next fit, so
         predictions read the fit's value. Before any fit, the current one.
         """
-        return getattr(self, "_fitted_structure", {}).get(name, getattr(self, name))
+        fitted = getattr(self, "_fitted_structure", {})
+        return fitted[name] if name in fitted else self._structure_value(name)
 
     def _check_continuation(self):
         """Refuse to continue fitted parameters of another shape or kind."""
         for name, fitted in getattr(self, "_fitted_structure", {}).items():
-            current = getattr(self, name)
+            current = self._structure_value(name)
             if current != fitted:
                 raise ValueError(
                     f"{name}={current!r}, but the model was fitted with "

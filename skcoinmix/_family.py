@@ -45,7 +45,7 @@ from typing import Any, Protocol
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Data", "Encoding", "MixtureModel"]
+__all__ = ["Data", "Encoding", "MixtureModel", "masked_views"]
 
 
 class Encoding(Protocol):
@@ -107,6 +107,39 @@ class Encoding(Protocol):
 
     def clustering_features(self, X):
         """What k-means clusters to start: dense float64 (rows, m) from rows ``X``."""
+
+
+def masked_views(block, buffers, missing):
+    """The views of full-information maximum likelihood: values, and the observed mask.
+
+    The encoding of any model whose missing entries are NaN and whose
+    log-likelihood sums over the observed entries: ``x`` with NaN read as 0
+    and, with ``missing``, the mask of observed entries (two views).
+
+    Parameters
+    ----------
+    block : ndarray of shape (rows, d)
+        Any real, integer or bool dtype.
+    buffers : list of 1 or 2 ndarrays of shape (rows, d)
+        In the compute dtype.
+    missing : bool
+        Whether NaN may mark missing entries.
+
+    Returns
+    -------
+    views : list of 1 or 2 ndarrays of shape (rows, d)
+        ``block`` itself when it is complete and in the compute dtype.
+    """
+    if block.dtype == bool:
+        block = block.view(np.uint8)  # numpy converts uint8 to float faster
+    if not missing and block.dtype == buffers[0].dtype:
+        return [block]
+    np.copyto(buffers[0], block, casting="unsafe")
+    if missing:
+        unobserved = np.isnan(block)
+        buffers[0][unobserved] = 0
+        np.logical_not(unobserved, out=buffers[1], casting="unsafe")
+    return buffers
 
 
 @dataclass(frozen=True)

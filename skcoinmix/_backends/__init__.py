@@ -34,6 +34,7 @@ __all__ = [
     "backend_for",
     "binarize",
     "check_sample_weight",
+    "column_range",
     "exp_shifted",
     "is_dask_array",
     "map_rows",
@@ -180,6 +181,13 @@ def binarize(X, threshold, missing=False, *, is_binary=None):
     if is_dask_array(X):
         return dask.binarize(X, threshold, missing, is_binary=is_binary)
     return _validation.binarize_data(X, threshold, missing, is_binary=is_binary)
+
+
+def column_range(X):
+    """Each column's smallest and largest entry (NaN ignored), any storage."""
+    if is_dask_array(X):
+        return dask.column_range(X)
+    return _validation.column_range(X)
 
 
 def unobserved_columns(X):

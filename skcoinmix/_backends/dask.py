@@ -57,6 +57,7 @@ __all__ = [
     "canonical_chunks",
     "check_array",
     "check_sample_weight",
+    "column_range",
     "compute",
     "e_step",
     "is_dask_array",
@@ -500,6 +501,38 @@ def map_rows(X, function, n_columns, *args):
         dtype=np.float64,
         meta=np.empty((0, 0)),
     )
+
+
+def column_range(X):
+    """Each column's smallest and largest entry, NaN ignored; see :func:`skcoinmix._validation.column_range`.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+
+    Returns
+    -------
+    low, high : ndarray of shape (n_features,), float64
+    """
+    X = _row_chunked(X)
+    n_features = X.shape[1]
+    ranges = X.map_blocks(
+        _column_range_chunk,
+        chunks=(tuple(2 for _ in X.chunks[0]), (n_features,)),
+        dtype=np.float64,
+        meta=np.empty((0, 0)),
+    )
+    (ranges,) = compute(ranges)
+    with np.errstate(invalid="ignore"):
+        return np.fmin.reduce(ranges[0::2], axis=0), np.fmax.reduce(
+            ranges[1::2], axis=0
+        )
+
+
+def _column_range_chunk(block):
+    from .._validation import column_range
+
+    return np.vstack(column_range(block))
 
 
 def unobserved_columns(X):
