@@ -99,12 +99,12 @@ def check_n_trials(n_trials, n_features):
         raise ValueError(
             f"n_trials must be an int or a 1-D array of ints, got {n_trials!r}."
         )
-    values = np.broadcast_to(values.astype(np.float64), (n_features,))
-    if values.ndim == 1 and np.shape(n_trials) not in {(), (n_features,)}:
+    if values.ndim == 1 and values.shape != (n_features,):
         raise ValueError(
-            f"n_trials has {np.shape(n_trials)[0]} values but X has {n_features} "
+            f"n_trials has {values.shape[0]} values but X has {n_features} "
             "features: give one number of trials per feature, or a single int."
         )
+    values = np.broadcast_to(values.astype(np.float64), (n_features,))
     bad = ~np.isfinite(values) | (values < 1) | (values != np.round(values))
     if bad.any():
         raise ValueError(
@@ -324,8 +324,8 @@ class BinomialMixtureEM(BaseMixtureEM):
 
     means_init : array-like of shape (n_components, n_items), default=None
         Initial success probabilities (``n_items`` is ``n_features``, or
-        half of it with ``n_trials="paired"``); ``(n_components, 1)``
-        gives every item the same start.
+        half of it with ``n_trials="paired"``); EM starts exactly there
+        (after clipping to ``[1e-10, 1 - 1e-10]``).
 
     random_state : int, RandomState instance or None, default=None
         Controls the initialisations and :meth:`sample`.
@@ -530,8 +530,7 @@ n_features_in_, feature_names_in_
 
     def _means_init(self):
         n_items = self.n_features_in_ // 2 if self._paired() else self.n_features_in_
-        means = check_means_init(self.means_init, self.n_components, n_items, True)
-        return np.broadcast_to(means, (self.n_components, n_items))
+        return check_means_init(self.means_init, self.n_components, n_items, False)
 
     def _user_start(self, data):
         if self.means_init is None:
