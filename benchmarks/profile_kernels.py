@@ -37,6 +37,10 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from skcoinmix._backends import _common, dense
+from skcoinmix._bernoulli import BinaryEncoding
+
+#: Complete 0/1 data: the block itself is the one view.
+BINARY = BinaryEncoding()
 
 
 def _clock(func):
@@ -217,9 +221,9 @@ def main():
     funcs = {
         "bare products (2 threads)": lambda: (ref @ A.T, (ref.T @ R).T),
         "bare products, 1 thread": one_thread(lambda: (ref @ A.T, (ref.T @ R).T)),
-        "dense.e_step": lambda: dense.e_step(X, (coef,), intercept, ones),
+        "dense.e_step": lambda: dense.e_step(X, BINARY, (coef,), intercept, ones),
         "dense.e_step, 1 thread": one_thread(
-            lambda: dense.e_step(X, (coef,), intercept, ones)
+            lambda: dense.e_step(X, BINARY, (coef,), intercept, ones)
         ),
     }
     for kib in args.block_kib:

@@ -7,7 +7,15 @@ The estimator follows the scikit-learn API; see :class:`BernoulliMixtureEM`.
 
 from . import datasets
 from ._bernoulli import BernoulliMixtureEM
+from ._binomial import BinomialMixtureEM
 from ._report import FitReport, fit_report
 from ._version import __version__
 
-__all__ = ["BernoulliMixtureEM", "FitReport", "__version__", "datasets", "fit_report"]
+__all__ = [
+    "BernoulliMixtureEM",
+    "BinomialMixtureEM",
+    "FitReport",
+    "__version__",
+    "datasets",
+    "fit_report",
+]

@@ -16,32 +16,18 @@ from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.special import betaln
-from sklearn.cluster import KMeans, kmeans_plusplus
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.random import sample_without_replacement
-from sklearn.utils.validation import (
-    _check_feature_names,
-    _check_n_features,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
 
-from ._backends import backend_for, is_dask_array
-from ._backends import dask as dask_backend
-from ._backends._common import single_threaded_blas
+from . import _backends
 from ._em import BaseMixtureEM
+from ._family import Data, masked_views
 from ._validation import (
-    binarize_data,
-    canonical_sparse,
     check_means_init,
     check_observed_columns,
     check_weights_init,
-    scan_data,
-    unobserved_columns,
 )
 
 __all__ = ["BernoulliMixtureEM"]
@@ -50,62 +36,57 @@ __all__ = ["BernoulliMixtureEM"]
 #: 0 * inf or NaN can occur whatever the data.
 MEAN_BOUND = 1e-10
 
-#: The "kmeans" initialisation runs k-means on at most this many rows, drawn at
-#: random, so that its cost stays within a few EM iterations on large data.
-KMEANS_INIT_MAX_SAMPLES = 10_000
-
 #: Starting probabilities are smoothed as (ones + 1/2) / (trials + 1)
 #: (the Krichevsky-Trofimov estimate), so that a start at a single row is
 #: never at exactly 0 or 1.
 INIT_SMOOTHING = 0.5
 
 
-# --------------------------------------------------------------------- data
+# ---------------------------------------------------------------- encodings
 @dataclass(frozen=True)
-class BinaryData:
-    """0/1 data, one row per sample: dense of any dtype, or sparse.
+class BinaryEncoding:
+    """How the kernels read 0/1 data (:mod:`skcoinmix._family`).
 
     ``log p(x_i | k) + log w_k = x_i . coef_k + intercept_k`` with
     ``coef_k = log t_k - log(1 - t_k)`` and
     ``intercept_k = sum_j log(1 - t_kj) + log w_k``: the E-step is one matrix
-    product, and the M-step's sums another (see :mod:`skcoinmix._backends`).
+    product, and the M-step's sums another.
 
     With missing entries (NaN, dense float data only) the log-likelihood sums
     over the observed entries only (full-information maximum likelihood):
     ``x0_i . coef_k + m_i . log(1 - t_k) + log w_k``, with ``x0`` the data
-    with NaN read as 0 and ``m`` the observed mask, one product each.
+    with NaN read as 0 and ``m`` the observed mask: two views, two products.
 
     Attributes
     ----------
-    X : {ndarray, sparse matrix} of shape (n, d)
     missing : bool
-        Whether NaN marks missing entries in ``X``.
+        Whether NaN marks missing entries.
     """
 
-    X: object
     missing: bool = False
 
     @property
-    def n_samples(self):
-        return self.X.shape[0]
-
-    @property
     def n_views(self):
-        """Products per E-step: the data, and the observed mask if any is missing."""
+        """The data, and the observed mask if any entry is missing."""
         return 2 if self.missing else 1
 
-    def take(self, rows):
-        """The same data restricted to ``rows`` (an index array)."""
-        X = self.X.tocsr() if sp.issparse(self.X) else self.X
-        return BinaryData(X[rows], self.missing)
+    def n_columns(self, n_features):
+        return n_features
 
-    def with_rows(self, X):
-        """The same kind of data holding the rows ``X`` (gathered from a dask array)."""
-        return BinaryData(X, self.missing)
+    def encode(self, block, buffers):
+        """The views of a dense block: itself when it needs no conversion."""
+        return masked_views(block, buffers, self.missing)
 
-    def clustering_features(self):
+    def encode_sparse(self, block):
+        """Sparse data are 0/1 and complete (NaN is refused): the block itself."""
+        return [block]
+
+    def row_term(self, block):
+        return None
+
+    def clustering_features(self, X):
         """What k-means clusters: the rows, missing entries as the column mean."""
-        X = self.X.astype(np.float64) if self.X.dtype != np.float64 else self.X
+        X = X.astype(np.float64) if X.dtype != np.float64 else X
         if not self.missing:
             return X
         with warnings.catch_warnings():
@@ -145,59 +126,35 @@ class BinaryData:
 
 
 @dataclass(frozen=True)
-class CountData:
-    """Data reduced once for tied features: per-row counts of ones and zeros.
+class CountEncoding:
+    """Tied features: the data reduced once to each row's ones and zeros.
 
     ``log p(x_i | k) + log w_k = s_i log t_k + f_i log(1 - t_k) + log w_k``
     with ``s_i`` ones and ``f_i`` zeros among the observed entries of row
-    ``i``: linear in the counts, so an iteration costs O(n K) whatever the
-    number of features, and runs of different lengths (rows padded with NaN)
-    are fitted alike.
-
-    Attributes
-    ----------
-    counts : ndarray of shape (n, 2), float64
-        Columns: ones (heads), zeros (tails).
+    ``i`` (:func:`count_ones_and_zeros`): linear in the counts, so an
+    iteration costs O(n K) whatever the number of features, and runs of
+    different lengths (rows padded with NaN) are fitted alike.
     """
 
-    counts: np.ndarray
     n_views = 1
 
-    @classmethod
-    def from_binary(cls, X, missing=False):
-        """Count the ones and zeros of each row of 0/1 data (NaN: not counted)."""
-        if not missing:
-            ones = np.asarray(X.sum(axis=1, dtype=np.float64)).ravel()
-            return cls(np.column_stack([ones, X.shape[1] - ones]))
-        counts = np.empty((X.shape[0], 2))
-        step = max(1, (1 << 20) // max(1, X.shape[1]))
-        for start in range(0, X.shape[0], step):
-            block = X[start : start + step]
-            observed = (~np.isnan(block)).sum(axis=1)
-            counts[start : start + step, 0] = np.nansum(block, axis=1)
-            counts[start : start + step, 1] = observed - counts[start : start + step, 0]
-        return cls(counts)
+    def n_columns(self, n_features):
+        return 2
 
-    @property
-    def X(self):
-        return self.counts
+    def encode(self, block, buffers):
+        """Counts are float64 already: the block itself."""
+        return [block]
 
-    @property
-    def n_samples(self):
-        return self.counts.shape[0]
+    def encode_sparse(self, block):  # pragma: no cover - counts are dense
+        return [block]
 
-    def take(self, rows):
-        """The same data restricted to ``rows`` (an index array)."""
-        return CountData(self.counts[rows])
+    def row_term(self, block):
+        return None
 
-    def with_rows(self, counts):
-        """Counts of other rows (gathered from a dask array), shape (m, 2)."""
-        return CountData(counts)
-
-    def clustering_features(self):
+    def clustering_features(self, counts):
         """What k-means clusters: each row's proportion of ones, shape (n, 1)."""
-        trials = self.counts.sum(axis=1)
-        return (self.counts[:, 0] / np.maximum(trials, 1.0))[:, np.newaxis]
+        trials = counts.sum(axis=1)
+        return (counts[:, 0] / np.maximum(trials, 1.0))[:, np.newaxis]
 
     def linear_params(self, weights, means):
         """``(coefs, intercept)``: one (K, 2) array, and (K,); ``means`` is (K, 1)."""
@@ -217,6 +174,33 @@ class CountData:
             "ones": sums[0][:, :1],
             "trials": sums[0].sum(axis=1, keepdims=True),
         }
+
+
+def count_ones_and_zeros(X, missing=False):
+    """Each row's ones and zeros among its observed entries.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n, d)
+        0/1 data; NaN (not counted) when ``missing``.
+    missing : bool, default=False
+
+    Returns
+    -------
+    counts : ndarray of shape (n, 2), float64
+        Columns: ones (heads), zeros (tails).
+    """
+    if not missing:
+        ones = np.asarray(X.sum(axis=1, dtype=np.float64)).ravel()
+        return np.column_stack([ones, X.shape[1] - ones])
+    counts = np.empty((X.shape[0], 2))
+    step = max(1, (1 << 20) // max(1, X.shape[1]))
+    for start in range(0, X.shape[0], step):
+        block = X[start : start + step]
+        observed = (~np.isnan(block)).sum(axis=1)
+        counts[start : start + step, 0] = np.nansum(block, axis=1)
+        counts[start : start + step, 1] = observed - counts[start : start + step, 0]
+    return counts
 
 
 # ------------------------------------------------------------- pure kernels
@@ -324,40 +308,6 @@ def safe_log(weights):
     """``log(weights)`` with ``log(0) = -inf`` and no warning."""
     with np.errstate(divide="ignore"):
         return np.log(weights)
-
-
-@dataclass(frozen=True)
-class _Responsibilities:
-    """Starting responsibilities ``values`` (n, K) of rows with ``weights`` (n,)."""
-
-    values: object
-    weights: object
-
-
-def _draw_rows(n_candidates, n_rows, random_state):
-    """Sorted positions of ``n_rows`` of ``n_candidates`` drawn without replacement.
-
-    ``n_rows=None`` means the k-means sample, at most
-    :data:`KMEANS_INIT_MAX_SAMPLES`; ``None`` is returned (and
-    ``random_state`` left untouched) when every candidate is taken. The
-    draw is that of :func:`skcoinmix._backends.dask.sample_rows`.
-    """
-    if n_rows is None:
-        n_rows = KMEANS_INIT_MAX_SAMPLES
-    if n_rows >= n_candidates:
-        return None
-    return np.sort(
-        sample_without_replacement(n_candidates, n_rows, random_state=random_state)
-    )
-
-
-def _check_enough_candidates(n_positive, n_components):
-    if n_positive < n_components:
-        raise ValueError(
-            f"Only {n_positive} rows have a positive sample_weight, but "
-            f"n_components={n_components} needs at least {n_components} of them "
-            "to initialise."
-        )
 
 
 # ---------------------------------------------------------------- estimator
@@ -556,9 +506,6 @@ class BernoulliMixtureEM(BaseMixtureEM):
 
     _parameter_constraints: dict = {
         **BaseMixtureEM._parameter_constraints,
-        "init_params": [
-            StrOptions({"kmeans", "k-means++", "random", "random_from_data"})
-        ],
         "alpha": [Interval(Real, 0.0, None, closed="left")],
         "binarize": [Interval(Real, None, None, closed="neither"), None],
         "tie_features": ["boolean"],
@@ -596,6 +543,7 @@ class BernoulliMixtureEM(BaseMixtureEM):
             tol=tol,
             max_iter=max_iter,
             n_init=n_init,
+            init_params=init_params,
             random_state=random_state,
             warm_start=warm_start,
             verbose=verbose,
@@ -604,7 +552,6 @@ class BernoulliMixtureEM(BaseMixtureEM):
             learning_decay=learning_decay,
             learning_offset=learning_offset,
         )
-        self.init_params = init_params
         self.alpha = alpha
         self.binarize = binarize
         self.tie_features = tie_features
@@ -619,48 +566,17 @@ class BernoulliMixtureEM(BaseMixtureEM):
         tie_features = (
             self.tie_features if reset else self._fitted_param("tie_features")
         )
-        if is_dask_array(X):
-            return self._prepare_dask_data(
-                X, reset=reset, fitting=fitting, tie_features=tie_features
-            )
-        X = validate_data(
-            self,
-            X,
-            reset=reset,
-            accept_sparse=("csr", "csc"),
-            dtype="numeric",
-            ensure_min_samples=1,
-            # scan_data checks for infinity in the pass that answers the
-            # other questions (none for integer data), instead of two more.
-            ensure_all_finite=False,
-        )
-        # Duplicates summed before the checks, which read the stored values.
-        X = canonical_sparse(X)
-        missing, is_binary = scan_data(X)
+        X = _backends.validate_input(self, X, reset=reset)
+        missing, is_binary = _backends.scan(X)
         if fitting and missing:
-            self._check_observed_columns(unobserved_columns(X), tie_features)
-        X = binarize_data(X, self.binarize, missing, is_binary=is_binary)
+            self._check_observed_columns(_backends.unobserved_columns(X), tie_features)
+        X = _backends.binarize(X, self.binarize, missing, is_binary=is_binary)
         if tie_features:
-            return CountData.from_binary(X, missing)
-        return BinaryData(X, missing)
-
-    def _prepare_dask_data(self, X, *, reset, fitting, tie_features):
-        """``_prepare_data`` for a dask array: checks in one pass, the rest lazy."""
-        # Duplicates in sparse chunks summed before the checks, as in memory.
-        X = dask_backend.canonical_chunks(dask_backend.check_array(X))
-        _check_feature_names(self, X, reset=reset)
-        _check_n_features(self, X, reset=reset)
-        missing, is_binary = dask_backend.scan(X)
-        if fitting and missing:
-            self._check_observed_columns(
-                dask_backend.unobserved_columns(X), tie_features
-            )
-        X = dask_backend.binarize(X, self.binarize, missing, is_binary=is_binary)
-        if tie_features:
-            # 16 bytes a row, kept on the workers: iterations then cost
-            # O(n K) instead of a pass over X.
-            return CountData(dask_backend.row_counts(X, missing).persist())
-        return BinaryData(X, missing)
+            # 16 bytes a row (kept on the workers for dask): iterations then
+            # cost O(n K) instead of a pass over X.
+            counts = _backends.map_rows(X, count_ones_and_zeros, 2, missing)
+            return Data(counts, CountEncoding())
+        return Data(X, BinaryEncoding(missing))
 
     def _check_observed_columns(self, unobserved, tie_features):
         if tie_features and len(unobserved) < self.n_features_in_:
@@ -683,40 +599,21 @@ class BernoulliMixtureEM(BaseMixtureEM):
                 self.tie_features,
             )
 
-    def _initialize(self, data, sample_weight, random_state):
+    def _user_start(self, data):
+        if self.means_init is None:
+            return None
         K = self.n_components
-        if self.means_init is not None:
-            means = clip_means(
-                check_means_init(
-                    self.means_init, K, self.n_features_in_, self.tie_features
-                )
-            )
-            if self.weights_init is not None:
-                weights = check_weights_init(self.weights_init, K)
-            else:
-                weights = np.full(K, 1.0 / K)
-            return {"weights": weights, "means": means}
+        means = clip_means(
+            check_means_init(self.means_init, K, self.n_features_in_, self.tie_features)
+        )
+        if self.weights_init is not None:
+            weights = check_weights_init(self.weights_init, K)
+        else:
+            weights = np.full(K, 1.0 / K)
+        return {"weights": weights, "means": means}
 
-        if is_dask_array(data.X):
-            start, resp, mean_weight = self._initial_dask_responsibilities(
-                data, sample_weight, random_state
-            )
-        else:
-            start, resp = self._initial_responsibilities(
-                data, sample_weight, random_state
-            )
-            mean_weight = sample_weight.mean()
-        # Weights rescaled to mean 1, so that the smoothing is in units of rows.
-        if resp.weights is not None:
-            resp = resp.values * (resp.weights / mean_weight)[:, np.newaxis]
-        else:
-            resp = resp.values / mean_weight
-        backend = backend_for(start.X)
-        sums = backend.weighted_sums(start.X, resp, start.n_views)
-        resp_sum = resp.sum(axis=0)
-        if is_dask_array(resp_sum):
-            (resp_sum,) = dask_backend.compute(resp_sum)
-        stats = start.stats(np.asarray(resp_sum, dtype=np.float64), sums)
+    def _start_params(self, stats):
+        K = self.n_components
         means = smoothed_means(stats["ones"], stats["trials"])
         if self.weights_init is not None:
             weights = check_weights_init(self.weights_init, K)
@@ -726,99 +623,11 @@ class BernoulliMixtureEM(BaseMixtureEM):
             weights = np.full(K, 1.0 / K)
         return {"weights": weights, "means": means}
 
-    def _initial_responsibilities(self, data, sample_weight, random_state):
-        """The rows that start the components, and their responsibilities.
+    def _natural_params(self, encoding, params):
+        return encoding.linear_params(params["weights"], params["means"])
 
-        Returns
-        -------
-        start : BinaryData or CountData
-            All of ``data`` ("random"), or the rows drawn from it.
-        resp : _Responsibilities
-            ``values`` (n_start, K) and the rows' sample weights (n_start,).
-        """
-        K = self.n_components
-        candidates = np.flatnonzero(sample_weight > 0)
-        _check_enough_candidates(candidates.size, K)
-        if self.init_params == "random":
-            resp = random_state.uniform(size=(data.n_samples, K))
-            resp /= resp.sum(axis=1, keepdims=True)
-            return data, _Responsibilities(resp, sample_weight)
-        n_rows = K if self.init_params == "random_from_data" else None
-        # Rows drawn as sklearn's sample_without_replacement draws them, as
-        # the dask path does, so both start from the same rows.
-        rows = _draw_rows(candidates.size, n_rows, random_state)
-        if rows is not None:
-            candidates = candidates[rows]
-        start = data.take(candidates)
-        return self._cluster(start, sample_weight[candidates], random_state)
-
-    def _initial_dask_responsibilities(self, data, sample_weight, random_state):
-        """:meth:`_initial_responsibilities` for dask data, and the mean weight.
-
-        Only the drawn rows (at most ``KMEANS_INIT_MAX_SAMPLES``) are gathered
-        in this process; "random" draws lazy responsibilities on the workers.
-        """
-        K = self.n_components
-        if sample_weight is None:
-            mean_weight, n_positive = 1.0, data.n_samples
-        else:
-            mean_weight, n_positive = dask_backend.compute(
-                sample_weight.mean(), (sample_weight > 0).sum()
-            )
-        _check_enough_candidates(int(n_positive), K)
-        if self.init_params == "random":
-            resp = dask_backend.random_responsibilities(data.X, K, random_state)
-            return data, _Responsibilities(resp, sample_weight), float(mean_weight)
-        n_rows = K if self.init_params == "random_from_data" else None
-        _, rows, row_weight = dask_backend.sample_rows(
-            data.X,
-            KMEANS_INIT_MAX_SAMPLES if n_rows is None else n_rows,
-            random_state,
-            sample_weight,
-        )
-        if row_weight is None:
-            row_weight = np.ones(rows.shape[0])
-        start, resp = self._cluster(data.with_rows(rows), row_weight, random_state)
-        return start, resp, float(mean_weight)
-
-    def _cluster(self, start, row_weight, random_state):
-        """Hard responsibilities of the ``start`` rows from ``init_params``."""
-        K = self.n_components
-        if self.init_params == "random_from_data":
-            return start, _Responsibilities(np.eye(K), row_weight)
-        features = start.clustering_features()
-        # Under the kernels' BLAS limit: the same arithmetic whether or not
-        # other calls run at once, and scikit-learn's own limit (KMeans sets
-        # and restores one) then never overlaps ours with another value.
-        with single_threaded_blas():
-            if self.init_params == "k-means++":
-                _, indices = kmeans_plusplus(
-                    features, K, sample_weight=row_weight, random_state=random_state
-                )
-                return start.take(indices), _Responsibilities(
-                    np.eye(K), row_weight[indices]
-                )
-            with warnings.catch_warnings():
-                # Fewer distinct rows than components is fine for a start: the
-                # duplicate clusters become identical components.
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                labels = (
-                    KMeans(n_clusters=K, n_init=1, random_state=random_state)
-                    .fit(features, sample_weight=row_weight)
-                    .labels_
-                )
-        return start, _Responsibilities(np.eye(K)[labels], row_weight)
-
-    def _log_resp(self, data, params):
-        coefs, intercept = data.linear_params(params["weights"], params["means"])
-        return backend_for(data.X).log_resp(data.X, coefs, intercept)
-
-    def _e_step(self, data, sample_weight, params):
-        coefs, intercept = data.linear_params(params["weights"], params["means"])
-        log_likelihood, resp_sum, sums = backend_for(data.X).e_step(
-            data.X, coefs, intercept, sample_weight
-        )
-        return log_likelihood, data.stats(resp_sum, sums)
+    def _sufficient_stats(self, encoding, resp_sum, sums):
+        return encoding.stats(resp_sum, sums)
 
     def _m_step(self, stats, params, weight_exponent=0):
         # The counts are in units of 2**weight_exponent of weight, and so the

@@ -1,28 +1,32 @@
-"""The distribution-agnostic EM engine shared by every mixture in skcoinmix.
+"""The EM engine shared by every mixture in skcoinmix; it knows only the family contract.
 
-The engine knows nothing of Bernoulli or binomial distributions. A concrete
-mixture fills in a handful of hooks that work on explicit parameter
-dictionaries (never on ``self``'s fitted attributes), so a fit is a pure
-computation whose result is written to the estimator in one step at the end:
+Every model's log-likelihood is linear in an encoding of its data
+(:mod:`skcoinmix._family`), so the engine runs the E-step, the M-step's sums
+and predictions through the storage kernels (:mod:`skcoinmix._backends`) and
+the initialisation (:mod:`skcoinmix._init`) without knowing the model. A
+model fills in hooks that work on explicit parameter dictionaries (never on
+``self``'s fitted attributes), so a fit is a pure computation whose result
+is written to the estimator in one step at the end:
 
-``_prepare_data(X, reset, fitting)``
-    validate ``X`` and turn it into whatever the kernels consume.
+``_prepare_data(X, reset, fitting)`` -> :class:`~skcoinmix._family.Data`
+    validate ``X``; the stored rows and the encoding that reads them.
 ``_check_initial_parameters(data)``
     check user-supplied initial arrays against the data.
-``_initialize(data, sample_weight, random_state)`` -> params
-``_e_step(data, sample_weight, params)`` -> (log_likelihood_sum, stats)
-    the weighted log-likelihood at ``params`` and the additive sufficient
-    statistics of the E-step (sums over rows, hmmlearn-style);
-    ``sample_weight`` is ``None`` for unit weights.
+``_user_start(data)`` -> params or None
+    the start the user gave, if any.
+``_start_params(stats)`` -> params
+    parameters from the statistics of starting responsibilities.
+``_natural_params(encoding, params)`` -> (coefs, intercept)
+    the coefficients of the linear log-likelihood.
+``_sufficient_stats(encoding, resp_sum, sums)`` -> stats
+    the model's additive statistics (a dict of sums over rows) from the
+    kernels' sums.
 ``_m_step(stats, params, weight_exponent)`` -> params
     ``stats`` are in units of ``2**weight_exponent`` of weight: sample
     weights are rescaled by a power of two so that no sum overflows (see
     :func:`skcoinmix._validation.scale_sample_weight`); a prior must weigh
     against the statistics in the same units.
 ``_log_prior(params)`` -> float
-``_log_resp(data, params)`` -> (log_prob_norm, log_resp)
-    ``log p(x_i)`` of shape (n_samples,) and ``log p(k | x_i)`` of shape
-    (n_samples, n_components).
 ``_params_from_attributes()`` / ``_set_fitted_params(params)``
 ``_n_parameters()``
     the number of free parameters under the current settings; a fit stores
@@ -52,17 +56,19 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
+from . import _backends
 from ._backends import (
+    as_numpy,
+    backend_for,
     check_sample_weight,
-    exp_shifted,
-    is_dask_array,
     unit_weights_as_none,
     weighted_sum,
 )
+from ._init import INIT_PARAMS, starting_responsibilities
 from ._validation import format_unscaled, log_unscaled, unscale_total
 
 __all__ = ["BaseMixtureEM"]
@@ -91,6 +97,7 @@ class BaseMixtureEM(
         "tol": [Interval(Real, 0.0, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init_params": [StrOptions(set(INIT_PARAMS))],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
@@ -107,6 +114,7 @@ class BaseMixtureEM(
         tol,
         max_iter,
         n_init,
+        init_params,
         random_state,
         warm_start,
         verbose,
@@ -119,6 +127,7 @@ class BaseMixtureEM(
         self.tol = tol
         self.max_iter = max_iter
         self.n_init = n_init
+        self.init_params = init_params
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
@@ -141,12 +150,20 @@ class BaseMixtureEM(
         """Check user-supplied initial arrays against the prepared data."""
 
     @abstractmethod
-    def _initialize(self, data, sample_weight, random_state):
-        """Return the starting parameters of one restart."""
+    def _user_start(self, data):
+        """Return the start the user gave (``means_init``...), or None."""
 
     @abstractmethod
-    def _e_step(self, data, sample_weight, params):
-        """Return the weighted log-likelihood sum and the sufficient statistics."""
+    def _start_params(self, stats):
+        """Return parameters from the statistics of starting responsibilities."""
+
+    @abstractmethod
+    def _natural_params(self, encoding, params):
+        """Return ``(coefs, intercept)`` of ``params`` under ``encoding``."""
+
+    @abstractmethod
+    def _sufficient_stats(self, encoding, resp_sum, sums):
+        """Return the model's additive statistics from the kernels' sums."""
 
     @abstractmethod
     def _m_step(self, stats, params, weight_exponent=0):
@@ -159,10 +176,6 @@ class BaseMixtureEM(
     @abstractmethod
     def _log_prior(self, params):
         """Return the log prior density of ``params`` (0 for maximum likelihood)."""
-
-    @abstractmethod
-    def _log_resp(self, data, params):
-        """Return ``log p(x_i)`` (n_samples,) and ``log p(k | x_i)`` (n_samples, K)."""
 
     @abstractmethod
     def _params_from_attributes(self):
@@ -178,6 +191,37 @@ class BaseMixtureEM(
 
         Called by a fit, which stores it as ``n_parameters_``.
         """
+
+    # ------------------------------------------------------- the EM steps
+    def _initialize(self, data, sample_weight, random_state):
+        """The starting parameters of one restart: the user's, or from ``init_params``."""
+        params = self._user_start(data)
+        if params is not None:
+            return params
+        start, resp = starting_responsibilities(
+            data, sample_weight, self.init_params, self.n_components, random_state
+        )
+        sums = backend_for(start.X).weighted_sums(start.X, start.encoding, resp)
+        resp_sum = np.asarray(as_numpy(resp.sum(axis=0)), dtype=np.float64)
+        return self._start_params(
+            self._sufficient_stats(start.encoding, resp_sum, sums)
+        )
+
+    def _e_step(self, data, sample_weight, params):
+        """The weighted log-likelihood sum at ``params`` and the model's statistics.
+
+        ``sample_weight`` is None for unit weights.
+        """
+        coefs, intercept = self._natural_params(data.encoding, params)
+        log_likelihood, resp_sum, sums = backend_for(data.X).e_step(
+            data.X, data.encoding, coefs, intercept, sample_weight
+        )
+        return log_likelihood, self._sufficient_stats(data.encoding, resp_sum, sums)
+
+    def _log_resp(self, data, params):
+        """``log p(x_i)`` (n_samples,) and ``log p(k | x_i)`` (n_samples, K)."""
+        coefs, intercept = self._natural_params(data.encoding, params)
+        return backend_for(data.X).log_resp(data.X, data.encoding, coefs, intercept)
 
     # ---------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -265,9 +309,7 @@ class BaseMixtureEM(
 
         start = (self._params_from_attributes(), self.lower_bound_) if warm else None
         run = delayed(self._run_em)
-        # On a dask array every iteration is already spread over the cluster's
-        # chunks; restarts run one after another.
-        n_jobs = 1 if is_dask_array(data.X) else self.n_jobs
+        n_jobs = self.n_jobs if _backends.restarts_in_parallel(data.X) else 1
         runs = Parallel(n_jobs=n_jobs)(
             run(data, checked, init, seed, start) for init, seed in enumerate(seeds)
         )
@@ -421,8 +463,16 @@ class BaseMixtureEM(
 
     def _record_structure(self):
         self._fitted_structure = {
-            name: getattr(self, name) for name in self._structural_params
+            name: self._structure_value(name) for name in self._structural_params
         }
+
+    def _structure_value(self, name):
+        """The current value of structural parameter ``name``, comparable with ``!=``.
+
+        A model whose structural parameter is an array returns a hashable
+        normal form (a tuple).
+        """
+        return getattr(self, name)
 
     def _fitted_param(self, name):
         """The value of structural parameter ``name`` that the fitted model has.
@@ -431,12 +481,13 @@ class BaseMixtureEM(
         fitted attributes keep the fit's structure until the next fit, so
         predictions read the fit's value. Before any fit, the current one.
         """
-        return getattr(self, "_fitted_structure", {}).get(name, getattr(self, name))
+        fitted = getattr(self, "_fitted_structure", {})
+        return fitted[name] if name in fitted else self._structure_value(name)
 
     def _check_continuation(self):
         """Refuse to continue fitted parameters of another shape or kind."""
         for name, fitted in getattr(self, "_fitted_structure", {}).items():
-            current = getattr(self, name)
+            current = self._structure_value(name)
             if current != fitted:
                 raise ValueError(
                     f"{name}={current!r}, but the model was fitted with "
@@ -571,11 +622,7 @@ class BaseMixtureEM(
             The responsibilities ``p(k | x_i)``; each row sums to 1. A lazy
             dask array for dask ``X``.
         """
-        log_resp = self._estimate_log_prob_resp(X)[1]
-        if is_dask_array(log_resp):
-            return np.exp(log_resp)  # lazy
-        exp_shifted(log_resp)  # log-responsibilities are <= 0
-        return log_resp
+        return _backends.responsibilities(self._estimate_log_prob_resp(X)[1])
 
     def transform(self, X):
         """Map each sample to its responsibilities, for use inside a Pipeline.

@@ -21,6 +21,7 @@ __all__ = [
     "check_means_init",
     "check_sample_weight",
     "check_weights_init",
+    "column_range",
     "log_unscaled",
     "scale_sample_weight",
     "unobserved_columns",
@@ -621,3 +622,34 @@ def check_observed_columns(unobserved, n_features, feature_names=None):
         UserWarning,
         stacklevel=4,
     )
+
+
+def column_range(X):
+    """The smallest and largest entry of each column, NaN ignored.
+
+    One blocked pass (sparse: implicit zeros count as entries).
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Validated numeric data; a sparse matrix in canonical form.
+
+    Returns
+    -------
+    low, high : ndarray of shape (n_features,), float64
+        NaN for a column whose every entry is NaN (or with no row).
+    """
+    if sp.issparse(X):
+        if X.shape[0] == 0:
+            return np.full(X.shape[1], np.nan), np.full(X.shape[1], np.nan)
+        low = np.asarray(X.min(axis=0).toarray(), dtype=np.float64).ravel()
+        high = np.asarray(X.max(axis=0).toarray(), dtype=np.float64).ravel()
+        return low, high
+    low = np.full(X.shape[1], np.nan)
+    high = np.full(X.shape[1], np.nan)
+    for block in _dense_row_blocks(X):
+        if block.shape[0]:
+            # fmin/fmax skip NaN; the result is NaN only where all are NaN.
+            np.fmin(low, np.fmin.reduce(block, axis=0), out=low)
+            np.fmax(high, np.fmax.reduce(block, axis=0), out=high)
+    return low, high

@@ -11,15 +11,25 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skcoinmix import BernoulliMixtureEM
 from skcoinmix._backends import _common, dense, sparse
-from skcoinmix._bernoulli import BinaryData, CountData
+from skcoinmix._bernoulli import (
+    BinaryEncoding,
+    count_ones_and_zeros,
+)
 from skcoinmix._validation import binarize_data
+
+BINARY = BinaryEncoding()
+
+
+def _encoding(coefs):
+    """The encoding of 0/1 data for these coefficients: two with missing entries."""
+    return BinaryEncoding(missing=len(coefs) == 2)
 
 
 def problem(rng, n_samples, n_features, n_components=4):
     X = (rng.uniform(size=(n_samples, n_features)) < 0.3).astype(np.uint8)
     means = rng.uniform(0.05, 0.95, size=(n_components, n_features))
     weights = rng.dirichlet(np.ones(n_components))
-    (coef,), intercept = BinaryData(X).linear_params(weights, means)
+    (coef,), intercept = BinaryEncoding().linear_params(weights, means)
     sample_weight = rng.uniform(0.1, 2.0, size=n_samples)
     return X, coef, intercept, sample_weight
 
@@ -58,17 +68,19 @@ def assert_kernels_match_reference(backend, data, X, coefs, intercept, weights, 
     # nothing observed): round-off of the last bits of the compute dtype.
     atol = 1e-5 if rtol > 1e-9 else 1e-10
     expected = reference_e_step(X, coefs, intercept, weights)
-    log_likelihood, resp_sum, sums = backend.e_step(data, coefs, intercept, weights)
+    log_likelihood, resp_sum, sums = backend.e_step(
+        data, _encoding(coefs), coefs, intercept, weights
+    )
     assert log_likelihood == pytest.approx(expected[0], rel=rtol, abs=atol)
     assert_allclose(resp_sum, expected[1], rtol=rtol)
     assert len(sums) == len(coefs)
     for got, want in zip(sums, expected[2], strict=True):
         assert_allclose(got, want, rtol=rtol, atol=1e-12)
-    log_norm, log_resp = backend.log_resp(data, coefs, intercept)
+    log_norm, log_resp = backend.log_resp(data, _encoding(coefs), coefs, intercept)
     assert_allclose(log_norm, expected[3], rtol=rtol, atol=atol)
     assert_allclose(log_resp, expected[4], rtol=rtol, atol=atol)
     resp = np.exp(expected[4])
-    sums = backend.weighted_sums(data, resp, len(coefs))
+    sums = backend.weighted_sums(data, _encoding(coefs), resp)
     for got, view in zip(sums, expected[5], strict=True):
         assert_allclose(got, resp.T @ view, rtol=rtol, atol=1e-12)
 
@@ -95,13 +107,15 @@ def test_dense_kernels_with_missing_entries_equal_reference(
     X[0] = np.nan  # a row with every entry missing
     means = rng.uniform(0.05, 0.95, size=(4, 13))
     weights = rng.dirichlet(np.ones(4))
-    coefs, intercept = BinaryData(X, missing=True).linear_params(weights, means)
+    coefs, intercept = BinaryEncoding(missing=True).linear_params(weights, means)
     assert len(coefs) == 2
     rtol = 1e-5 if dtype == np.float32 else 1e-10
     assert_kernels_match_reference(dense, X, X, coefs, intercept, sample_weight, rtol)
     # A row with nothing observed has the mixing weights as its posterior.
     assert_allclose(
-        np.exp(dense.log_resp(X, coefs, intercept)[1][0]), weights, rtol=rtol
+        np.exp(dense.log_resp(X, _encoding(coefs), coefs, intercept)[1][0]),
+        weights,
+        rtol=rtol,
     )
 
 
@@ -127,10 +141,12 @@ def test_blocks_cover_every_row_once():
 def test_zero_weight_component_gives_no_nan(rng):
     X, coef, intercept, sample_weight = problem(rng, 50, 6)
     intercept[1] = -np.inf
-    log_likelihood, resp_sum, sums = dense.e_step(X, (coef,), intercept, sample_weight)
+    log_likelihood, resp_sum, sums = dense.e_step(
+        X, BINARY, (coef,), intercept, sample_weight
+    )
     assert np.isfinite(log_likelihood)
     assert resp_sum[1] == 0 and np.all(sums[0][1] == 0)
-    log_norm, log_resp = dense.log_resp(X, (coef,), intercept)
+    log_norm, log_resp = dense.log_resp(X, BINARY, (coef,), intercept)
     assert np.all(np.isfinite(log_norm)) and np.all(log_resp[:, 1] == -np.inf)
 
 
@@ -140,8 +156,8 @@ def test_integer_data_is_never_converted_whole(rng):
     X, coef, intercept, sample_weight = problem(rng, 20_000, 500)
     assert binarize_data(X, 0.0) is X
     tracemalloc.start()
-    dense.e_step(X, (coef,), intercept, sample_weight)
-    dense.log_resp(X, (coef,), intercept)
+    dense.e_step(X, BINARY, (coef,), intercept, sample_weight)
+    dense.log_resp(X, BINARY, (coef,), intercept)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 0.5 * X.size * 8
@@ -178,7 +194,7 @@ def test_sparse_binarize_keeps_binary_matrix_and_drops_explicit_zeros():
 def test_counts_equal_row_sums(rng, fmt):
     X = (rng.uniform(size=(30, 9)) < 0.4).astype(np.uint8)
     data = X if fmt is None else sp.csr_matrix(X)
-    counts = CountData.from_binary(data).counts
+    counts = count_ones_and_zeros(data)
     assert_array_equal(counts, np.column_stack([X.sum(1), 9 - X.sum(1)]))
 
 
@@ -233,10 +249,10 @@ def test_thread_counts_give_bitwise_equal_results(rng, monkeypatch, dtype):
     for threads in [1, 2, 3]:
         monkeypatch.setattr(_common, "n_threads", lambda threads=threads: threads)
         log_likelihood, resp_sum, sums = dense.e_step(
-            X, (coef,), intercept, sample_weight
+            X, BINARY, (coef,), intercept, sample_weight
         )
         results.append([log_likelihood, resp_sum, sums[0]])
-        results[-1].extend(dense.log_resp(X, (coef,), intercept))
+        results[-1].extend(dense.log_resp(X, BINARY, (coef,), intercept))
     for result in results[1:]:
         for got, want in zip(result, results[0], strict=True):
             assert_array_equal(got, want)
@@ -254,19 +270,19 @@ def test_worker_threads_are_kept_and_remade_after_fork(rng, monkeypatch):
     monkeypatch.setattr(dense, "BLOCK_BYTES", 4000)
     monkeypatch.setattr(_common, "MIN_ENTRIES_FOR_THREADS", 0)
     monkeypatch.setattr(_common, "n_threads", lambda: 2)
-    expected = dense.e_step(X, (coef,), intercept, sample_weight)[0]
+    expected = dense.e_step(X, BINARY, (coef,), intercept, sample_weight)[0]
     pool = _common._pool
     assert pool is not None
-    dense.e_step(X, (coef,), intercept, sample_weight)
+    dense.e_step(X, BINARY, (coef,), intercept, sample_weight)
     assert _common._pool is pool  # kept from call to call
     monkeypatch.setattr(_common, "n_threads", lambda: 3)
-    dense.e_step(X, (coef,), intercept, sample_weight)
+    dense.e_step(X, BINARY, (coef,), intercept, sample_weight)
     assert _common._pool is not pool  # remade for another number of threads
     # A forked child has none of the parent's threads: it starts its own.
     context = multiprocessing.get_context("fork")
     with context.Pool(1) as children:
         got = children.apply_async(
-            dense.e_step, (X, (coef,), intercept, sample_weight)
+            dense.e_step, (X, BINARY, (coef,), intercept, sample_weight)
         ).get(timeout=60)
     assert got[0] == expected
 
@@ -276,8 +292,8 @@ def test_no_sample_weight_means_unit_weights(rng, blocking, backend, fmt):
     X, coef, intercept, _ = problem(rng, 101, 13)
     data = X if fmt is None else sp.csr_matrix(X, dtype=np.float64)
     ones = np.ones(X.shape[0])
-    got = backend.e_step(data, (coef,), intercept, None)
-    want = backend.e_step(data, (coef,), intercept, ones)
+    got = backend.e_step(data, BINARY, (coef,), intercept, None)
+    want = backend.e_step(data, BINARY, (coef,), intercept, ones)
     assert got[0] == want[0]
     assert_array_equal(got[1], want[1])
     assert_array_equal(got[2][0], want[2][0])
@@ -290,8 +306,8 @@ def test_float32_tiny_weights_equal_unit_weights_scaled(rng, blocking, backend, 
     data = X.astype(np.float32)
     if fmt is not None:
         data = sp.csr_matrix(data)
-    tiny = backend.e_step(data, (coef,), intercept, np.full(X.shape[0], 1e-50))
-    unit = backend.e_step(data, (coef,), intercept, np.ones(X.shape[0]))
+    tiny = backend.e_step(data, BINARY, (coef,), intercept, np.full(X.shape[0], 1e-50))
+    unit = backend.e_step(data, BINARY, (coef,), intercept, np.ones(X.shape[0]))
     assert tiny[0] == pytest.approx(1e-50 * unit[0], rel=1e-6)
     assert_allclose(tiny[1], 1e-50 * unit[1], rtol=1e-6)
     assert_allclose(tiny[2][0], 1e-50 * unit[2][0], rtol=1e-6)
@@ -307,7 +323,9 @@ def test_float32_sums_of_a_column_of_ones_equal_resp_sum(rng, blocking, backend,
     data = X.astype(np.float32)
     if fmt is not None:
         data = sp.csr_matrix(data)
-    _, resp_sum, (sums,) = backend.e_step(data, (coef,), intercept, sample_weight)
+    _, resp_sum, (sums,) = backend.e_step(
+        data, BINARY, (coef,), intercept, sample_weight
+    )
     assert_allclose(sums[:, 0], resp_sum, rtol=1e-6)
 
 

@@ -35,13 +35,17 @@ from sklearn.cluster import KMeans  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from threadpoolctl import threadpool_info  # noqa: E402
 
-from skcoinmix import BernoulliMixtureEM, fit_report  # noqa: E402
-from skcoinmix import _bernoulli as bernoulli  # noqa: E402
+from skcoinmix import (  # noqa: E402
+    BernoulliMixtureEM,
+    _init,
+    fit_report,
+)
 from skcoinmix._backends import _common, dense, sparse  # noqa: E402
 from skcoinmix._backends import dask as dask_backend  # noqa: E402
 from skcoinmix._bernoulli import (  # noqa: E402
-    BinaryData,
-    CountData,
+    BinaryEncoding,
+    CountEncoding,
+    count_ones_and_zeros,
     map_means,
     mle_weights,
 )
@@ -92,7 +96,7 @@ def to_dask(X, chunks, layout=""):
 def parameters(rng, X, missing):
     means = rng.uniform(0.05, 0.95, size=(N_COMPONENTS, X.shape[1]))
     weights = rng.dirichlet(np.ones(N_COMPONENTS))
-    return BinaryData(X, missing).linear_params(weights, means)
+    return BinaryEncoding(missing).linear_params(weights, means)
 
 
 def numpy_backend(X):
@@ -119,8 +123,9 @@ def assert_kernels_equal_numpy(X, dX, coefs, intercept, sample_weight, rtol):
         )
     )
     backend = numpy_backend(X)
-    expected = backend.e_step(X, coefs, intercept, numpy_weights)
-    got = dask_backend.e_step(dX, coefs, intercept, sample_weight)
+    encoding = BinaryEncoding(missing=len(coefs) == 2)
+    expected = backend.e_step(X, encoding, coefs, intercept, numpy_weights)
+    got = dask_backend.e_step(dX, encoding, coefs, intercept, sample_weight)
     assert isinstance(got[0], float)
     assert got[0] == pytest.approx(expected[0], rel=rtol, abs=atol)
     assert_allclose(got[1], expected[1], rtol=rtol)
@@ -130,24 +135,20 @@ def assert_kernels_equal_numpy(X, dX, coefs, intercept, sample_weight, rtol):
         assert_allclose(total, want, rtol=rtol, atol=1e-12)
 
     row_chunks = dask_backend.check_array(dX).chunks[0]
-    log_norm, log_resp = dask_backend.log_resp(dX, coefs, intercept)
+    log_norm, log_resp = dask_backend.log_resp(dX, encoding, coefs, intercept)
     assert dask_backend.is_dask_array(log_norm) and dask_backend.is_dask_array(log_resp)
     assert log_norm.chunks == (row_chunks,)
     assert log_resp.chunks == (row_chunks, (N_COMPONENTS,))
     assert log_norm.dtype == log_resp.dtype == np.float64
-    want_norm, want_resp = backend.log_resp(X, coefs, intercept)
+    want_norm, want_resp = backend.log_resp(X, encoding, coefs, intercept)
     got_norm, got_resp = dask_backend.compute(log_norm, log_resp)
     assert_allclose(got_norm, want_norm, rtol=rtol, atol=atol)
     assert_allclose(got_resp, want_resp, rtol=rtol, atol=atol)
 
     # The responsibilities as a dask array chunked unlike X: realigned.
     resp = np.exp(want_resp)
-    sums = dask_backend.weighted_sums(
-        dX, da.from_array(resp, chunks=(17, 2)), len(coefs)
-    )
-    for total, want in zip(
-        sums, backend.weighted_sums(X, resp, len(coefs)), strict=True
-    ):
+    sums = dask_backend.weighted_sums(dX, encoding, da.from_array(resp, chunks=(17, 2)))
+    for total, want in zip(sums, backend.weighted_sums(X, encoding, resp), strict=True):
         assert_allclose(total, want, rtol=rtol, atol=1e-12)
 
 
@@ -186,7 +187,7 @@ def test_em_iterations_equal_numpy(rng):
     # Ten EM updates through the dask kernels retrace the numpy ones.
     X = make_data(rng, "float64 NaN")
     dX = to_dask(X, CHUNKINGS["uneven"])
-    data = BinaryData(X, missing=True)
+    data = BinaryEncoding(missing=True)
     sample_weight = rng.uniform(0.5, 1.5, size=N_SAMPLES)
     dask_weights, total_weight, _, exponent = dask_backend.check_sample_weight(
         sample_weight, dX
@@ -209,7 +210,7 @@ def test_em_iterations_equal_numpy(rng):
         for _ in range(10):
             coefs, intercept = data.linear_params(params["weights"], params["means"])
             log_likelihood, resp_sum, sums = backend.e_step(
-                X_, coefs, intercept, weights
+                X_, data, coefs, intercept, weights
             )
             stats = data.stats(resp_sum, sums)
             params = {
@@ -251,24 +252,25 @@ def test_grouped_kernels_in_scheduler_threads(rng, small_blocks, monkeypatch):
 
 
 def test_tied_features_as_counts(rng):
-    # CountData's counts, computed on the chunks, fit like any dask array.
+    # Tied features' counts, computed on the chunks, fit like any dask array.
     X = make_data(rng, "float64 NaN")
     dX = to_dask(X, CHUNKINGS["uneven"])
-    counts = dask_backend.row_counts(dX, missing=True)
+    counts = dask_backend.map_rows(dX, count_ones_and_zeros, 2, True)
     assert counts.chunks == (dX.chunks[0], (2,))
-    want = CountData.from_binary(X, missing=True)
-    assert_array_equal(counts.compute(), want.counts)
-    params = CountData(want.counts).linear_params(
-        np.array([0.3, 0.7]), np.array([[0.2], [0.6]])
-    )
-    expected = dense.e_step(want.counts, *params, np.ones(N_SAMPLES))
-    got = dask_backend.e_step(counts, *params, None)
+    want = count_ones_and_zeros(X, missing=True)
+    assert_array_equal(counts.compute(), want)
+    encoding = CountEncoding()
+    params = encoding.linear_params(np.array([0.3, 0.7]), np.array([[0.2], [0.6]]))
+    expected = dense.e_step(want, encoding, *params, np.ones(N_SAMPLES))
+    got = dask_backend.e_step(counts, encoding, *params, None)
     assert got[0] == pytest.approx(expected[0], rel=1e-10)
     assert_allclose(got[2][0], expected[2][0], rtol=1e-10)
     # Sparse chunks count too.
     Xs = make_data(rng, "csr")
-    sparse_counts = dask_backend.row_counts(to_dask(Xs, (20, -1)))
-    assert_array_equal(sparse_counts.compute(), CountData.from_binary(Xs).counts)
+    sparse_counts = dask_backend.map_rows(
+        to_dask(Xs, (20, -1)), count_ones_and_zeros, 2
+    )
+    assert_array_equal(sparse_counts.compute(), count_ones_and_zeros(Xs))
 
 
 # ------------------------------------------------------------------ helpers
@@ -572,7 +574,7 @@ def test_initialisations_equal_numpy(rng, small_init_sample, init_params, tie_fe
 @pytest.fixture
 def small_init_sample(monkeypatch):
     """k-means initialisations on 40 of the 101 rows: a real draw."""
-    monkeypatch.setattr(bernoulli, "KMEANS_INIT_MAX_SAMPLES", 40)
+    monkeypatch.setattr(_init, "KMEANS_INIT_MAX_SAMPLES", 40)
 
 
 def test_initialisation_never_gathers_x(rng, small_init_sample, monkeypatch):

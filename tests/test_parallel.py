@@ -7,6 +7,7 @@ from threadpoolctl import threadpool_limits
 
 from skcoinmix import BernoulliMixtureEM
 from skcoinmix._backends import _common, dense
+from skcoinmix._bernoulli import BinaryEncoding
 
 
 @pytest.mark.parametrize("backend", ["loky", "threading"])
@@ -35,10 +36,10 @@ def test_threads_do_not_change_a_bit(rng, monkeypatch):
     results = []
     for threads in [1, 2, 3]:
         monkeypatch.setattr(_common, "n_threads", lambda threads=threads: threads)
-        results.append(dense.e_step(X, coefs, intercept, weights))
+        results.append(dense.e_step(X, BinaryEncoding(), coefs, intercept, weights))
     with threadpool_limits(limits=1, user_api="blas"):
         monkeypatch.undo()
-        results.append(dense.e_step(X, coefs, intercept, weights))
+        results.append(dense.e_step(X, BinaryEncoding(), coefs, intercept, weights))
     for log_likelihood, resp_sum, sums in results[1:]:
         assert log_likelihood == results[0][0]
         assert_array_equal(resp_sum, results[0][1])

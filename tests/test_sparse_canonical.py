@@ -211,7 +211,7 @@ def test_tied_features_count_the_dense_ones(rng):
     X = non_canonical(dense, rng)
     for binarize in [0.0, 0.7]:
         est = BernoulliMixtureEM(1, binarize=binarize, tie_features=True)
-        counts = est._prepare_data(X, reset=True).counts
+        counts = est._prepare_data(X, reset=True).X
         ones = (dense > binarize).sum(axis=1)
         assert_array_equal(counts, np.column_stack([ones, dense.shape[1] - ones]))
         est.fit(X)

@@ -255,12 +255,12 @@ def test_initialization_runs_under_the_kernels_blas_limit(monkeypatch):
     # scikit-learn's KMeans sets and restores its own limit: one overlapping
     # the kernels' limit (another thread's call) with another value could
     # restore a stale count under it.
-    from skcoinmix import _bernoulli
+    from skcoinmix import _init
 
     _require_parallel_blas()
     seen = []
 
-    class RecordingKMeans(_bernoulli.KMeans):
+    class RecordingKMeans(_init.KMeans):
         def fit(self, *args, **kwargs):
             seen.append(_blas_threads())
             return super().fit(*args, **kwargs)
@@ -269,9 +269,9 @@ def test_initialization_runs_under_the_kernels_blas_limit(monkeypatch):
         seen.append(_blas_threads())
         return kmeans_plusplus(*args, **kwargs)
 
-    kmeans_plusplus = _bernoulli.kmeans_plusplus
-    monkeypatch.setattr(_bernoulli, "KMeans", RecordingKMeans)
-    monkeypatch.setattr(_bernoulli, "kmeans_plusplus", recording_kmeans_plusplus)
+    kmeans_plusplus = _init.kmeans_plusplus
+    monkeypatch.setattr(_init, "KMeans", RecordingKMeans)
+    monkeypatch.setattr(_init, "kmeans_plusplus", recording_kmeans_plusplus)
     X = (np.random.default_rng(0).uniform(size=(300, 20)) < 0.4).astype(float)
     before = _blas_threads()
     for init in ["kmeans", "k-means++"]:

@@ -295,7 +295,7 @@ def test_binary_float_data_are_not_copied(dtype, layout, missing):
     data = BernoulliMixtureEM(n_components=2)._prepare_data(X, reset=True)
     assert data.X is X
     assert np.shares_memory(data.X, X)
-    assert data.missing == missing
+    assert data.encoding.missing == missing
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -337,7 +337,7 @@ def test_estimator_under_assume_finite_binarizes_infinity():
     with config_context(assume_finite=True):
         data = BernoulliMixtureEM(n_components=2)._prepare_data(X, reset=True)
     assert_array_equal(data.X, [[0, 1], [1, 0], [1, 0]])
-    assert not data.missing
+    assert not data.encoding.missing
 
 
 def test_estimator_still_validates_with_scikit_learn():

@@ -1,27 +1,52 @@
 """Kernels by storage: numpy arrays, ``scipy.sparse`` matrices and dask arrays.
 
-Each backend module provides ``e_step(X, coefs, intercept, sample_weight)``,
-``log_resp(X, coefs, intercept)`` and ``weighted_sums(X, weights, n_views)``
-for mixtures whose log-likelihood is linear in the data (see :mod:`.dense`).
-The dask backend computes on the workers and returns lazy dask arrays from
-``log_resp``; it imports dask only when it is given a dask array.
+Each backend module provides ``e_step(X, encoding, coefs, intercept,
+sample_weight)``, ``log_resp(X, encoding, coefs, intercept)`` and
+``weighted_sums(X, encoding, weights)`` for any mixture of the family
+(:mod:`skcoinmix._family`): the model's encoding turns each block of rows
+into its views, and the kernels know no model. The dask backend computes on
+the workers and returns lazy dask arrays from ``log_resp``; it is the only
+module that imports dask, and only when it is given a dask array.
+
+The functions below are what models, the engine and the initialisation need
+of the data whatever its storage (validation, scans, per-row maps, drawing
+rows, weights): they dispatch to the storage's module, so that nothing above
+this package branches on dask.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.random import sample_without_replacement
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    validate_data,
+)
 
 from .. import _validation
 from . import dask, dense, sparse
 from ._common import exp_shifted
 
 __all__ = [
+    "as_numpy",
     "backend_for",
+    "binarize",
     "check_sample_weight",
+    "column_range",
     "exp_shifted",
     "is_dask_array",
+    "map_rows",
+    "mean_and_positive",
+    "random_responsibilities",
+    "responsibilities",
+    "restarts_in_parallel",
+    "sample_rows",
+    "scan",
     "unit_weights_as_none",
+    "unobserved_columns",
+    "validate_input",
     "weighted_sum",
 ]
 
@@ -107,3 +132,179 @@ def weighted_sum(values, sample_weight):
     if is_dask_array(values):
         return float(dask.compute(weighted.sum())[0])
     return float(weighted.sum())
+
+
+# ------------------------------------------------------------ data, any storage
+def validate_input(estimator, X, *, reset, accept_sparse=("csr", "csc")):
+    """``validate_data`` for numeric ``X`` of any storage; sparse made canonical.
+
+    Finiteness is left to :func:`scan` (one pass answers every question).
+    Sparse input (and dask's sparse chunks) with duplicate entries is summed
+    on a copy first: the checks read the stored values one by one.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        Gets ``n_features_in_`` and ``feature_names_in_`` when ``reset``.
+    X : array-like, sparse matrix or dask array of shape (n_samples, n_features)
+    reset : bool
+    accept_sparse : tuple of str
+
+    Returns
+    -------
+    X : ndarray, sparse matrix or dask array
+    """
+    if is_dask_array(X):
+        X = dask.canonical_chunks(dask.check_array(X))
+        _check_feature_names(estimator, X, reset=reset)
+        _check_n_features(estimator, X, reset=reset)
+        return X
+    X = validate_data(
+        estimator,
+        X,
+        reset=reset,
+        accept_sparse=accept_sparse,
+        dtype="numeric",
+        ensure_min_samples=1,
+        ensure_all_finite=False,
+    )
+    return _validation.canonical_sparse(X)
+
+
+def scan(X):
+    """``(has_missing, is_binary)`` of validated ``X``, in one pass; raises on inf."""
+    return dask.scan(X) if is_dask_array(X) else _validation.scan_data(X)
+
+
+def binarize(X, threshold, missing=False, *, is_binary=None):
+    """0/1 data from ``X``: :func:`skcoinmix._validation.binarize_data`, any storage."""
+    if is_dask_array(X):
+        return dask.binarize(X, threshold, missing, is_binary=is_binary)
+    return _validation.binarize_data(X, threshold, missing, is_binary=is_binary)
+
+
+def column_range(X):
+    """Each column's smallest and largest entry (NaN ignored), any storage."""
+    if is_dask_array(X):
+        return dask.column_range(X)
+    return _validation.column_range(X)
+
+
+def unobserved_columns(X):
+    """Positions of the columns of ``X`` in which every entry is NaN."""
+    if is_dask_array(X):
+        return dask.unobserved_columns(X)
+    return _validation.unobserved_columns(X)
+
+
+def map_rows(X, function, n_columns, *args):
+    """``function(X, *args)``: a per-row reduction, (n_samples, n_columns) float64.
+
+    On a dask array it runs chunk by chunk on the workers and the result is
+    persisted there (so that every iteration reads it, not ``X``).
+    """
+    if is_dask_array(X):
+        return dask.map_rows(X, function, n_columns, *args).persist()
+    return function(X, *args)
+
+
+def as_numpy(value):
+    """``value`` computed if it is a dask array (or collection), else as it is."""
+    if is_dask_array(value):
+        (value,) = dask.compute(value)
+    return value
+
+
+def responsibilities(log_resp):
+    """``exp(log_resp)``: in place for an ndarray (bitwise ``np.exp``), lazily for dask."""
+    if is_dask_array(log_resp):
+        return np.exp(log_resp)
+    exp_shifted(log_resp)  # log-responsibilities are <= 0
+    return log_resp
+
+
+def restarts_in_parallel(X):
+    """Whether restarts may run in parallel workers: not on a dask array.
+
+    On a dask array every iteration is already spread over the cluster's
+    chunks, so restarts run one after another.
+    """
+    return not is_dask_array(X)
+
+
+# ------------------------------------------------------- initialisation, any storage
+def mean_and_positive(sample_weight, n_samples):
+    """The mean weight and the number of rows of positive weight.
+
+    Parameters
+    ----------
+    sample_weight : ndarray or dask array of shape (n_samples,), or None
+    n_samples : int
+
+    Returns
+    -------
+    mean_weight : float
+    n_positive : int
+    """
+    if sample_weight is None:
+        return 1.0, n_samples
+    if is_dask_array(sample_weight):
+        mean, n_positive = dask.compute(sample_weight.mean(), (sample_weight > 0).sum())
+        return float(mean), int(n_positive)
+    return sample_weight.mean(), int(np.count_nonzero(sample_weight > 0))
+
+
+def random_responsibilities(X, n_components, rng):
+    """Uniform draws normalised per row, for every row of ``X`` (lazy for dask).
+
+    Parameters
+    ----------
+    X : ndarray, sparse matrix or dask array of shape (n_samples, ...)
+    n_components : int
+    rng : numpy.random.RandomState
+
+    Returns
+    -------
+    resp : ndarray or dask array of shape (n_samples, n_components)
+    """
+    if is_dask_array(X):
+        return dask.random_responsibilities(X, n_components, rng)
+    resp = rng.uniform(size=(X.shape[0], n_components))
+    resp /= resp.sum(axis=1, keepdims=True)
+    return resp
+
+
+def sample_rows(X, n_rows, rng, sample_weight=None):
+    """Up to ``n_rows`` rows of positive weight, drawn without replacement, in memory.
+
+    The positions are ranks among the rows of positive weight drawn by
+    :func:`sklearn.utils.random.sample_without_replacement` and sorted, for
+    any storage (:func:`.dask.sample_rows` draws the same), so a dask fit
+    starts from the rows a numpy fit starts from. When every such row is
+    taken, ``rng`` is not used.
+
+    Parameters
+    ----------
+    X : ndarray, sparse matrix or dask array of shape (n_samples, n_features)
+    n_rows : int
+    rng : numpy.random.RandomState
+    sample_weight : ndarray or dask array of shape (n_samples,), or None
+
+    Returns
+    -------
+    X_rows : ndarray or CSR matrix of shape (m, n_features)
+    weight_rows : ndarray of shape (m,), or None without ``sample_weight``
+    """
+    if is_dask_array(X):
+        _, X_rows, weight_rows = dask.sample_rows(X, n_rows, rng, sample_weight)
+        return X_rows, weight_rows
+    if sample_weight is None:
+        candidates = np.arange(X.shape[0])
+    else:
+        candidates = np.flatnonzero(sample_weight > 0)
+    if n_rows < candidates.size:
+        ranks = sample_without_replacement(candidates.size, n_rows, random_state=rng)
+        candidates = candidates[np.sort(ranks)]
+    X = X.tocsr() if sp.issparse(X) else X
+    weight_rows = None if sample_weight is None else sample_weight[candidates]
+    return X[candidates], weight_rows

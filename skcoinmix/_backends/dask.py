@@ -57,12 +57,13 @@ __all__ = [
     "canonical_chunks",
     "check_array",
     "check_sample_weight",
+    "column_range",
     "compute",
     "e_step",
     "is_dask_array",
     "log_resp",
     "random_responsibilities",
-    "row_counts",
+    "map_rows",
     "sample_rows",
     "scan",
     "weighted_sums",
@@ -472,37 +473,66 @@ def _binarize_chunk(block, threshold, missing, dtype):
     return out if dtype is None else out.astype(dtype, copy=False)
 
 
-def row_counts(X, missing=False):
-    """The ones and zeros of each row of 0/1 data, lazily; see ``CountData.from_binary``.
+def map_rows(X, function, n_columns, *args):
+    """``function(block, *args)`` of each chunk of rows, lazily: (n, n_columns) float64.
+
+    For a model's per-row reductions (tied features' counts of ones and
+    zeros): ``function`` is a module-level function of the model (pickled by
+    reference to the workers), returning a (rows, n_columns) array.
 
     Parameters
     ----------
     X : dask.array.Array of shape (n_samples, n_features)
-        0/1 data (NaN for missing entries), e.g. from :func:`binarize`.
-
-    missing : bool, default=False
-        Whether NaN marks missing entries (not counted).
+    function : callable
+    n_columns : int
+    *args
+        Passed to ``function`` after the block.
 
     Returns
     -------
-    counts : dask.array.Array of shape (n_samples, 2), float64
-        Columns: ones, zeros; chunked like the rows of ``X``. Wrap it in
-        ``CountData``: the kernels of this module fit it as they fit ``X``.
+    rows : dask.array.Array of shape (n_samples, n_columns), float64
+        Chunked like the rows of ``X``.
     """
     X = _row_chunked(X)
     return X.map_blocks(
-        _row_counts_chunk,
-        missing,
-        chunks=(X.chunks[0], (2,)),
+        function,
+        *args,
+        chunks=(X.chunks[0], (n_columns,)),
         dtype=np.float64,
         meta=np.empty((0, 0)),
     )
 
 
-def _row_counts_chunk(block, missing):
-    from .._bernoulli import CountData
+def column_range(X):
+    """Each column's smallest and largest entry, NaN ignored; see :func:`skcoinmix._validation.column_range`.
 
-    return CountData.from_binary(block, missing).counts
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+
+    Returns
+    -------
+    low, high : ndarray of shape (n_features,), float64
+    """
+    X = _row_chunked(X)
+    n_features = X.shape[1]
+    ranges = X.map_blocks(
+        _column_range_chunk,
+        chunks=(tuple(2 for _ in X.chunks[0]), (n_features,)),
+        dtype=np.float64,
+        meta=np.empty((0, 0)),
+    )
+    (ranges,) = compute(ranges)
+    with np.errstate(invalid="ignore"):
+        return np.fmin.reduce(ranges[0::2], axis=0), np.fmax.reduce(
+            ranges[1::2], axis=0
+        )
+
+
+def _column_range_chunk(block):
+    from .._validation import column_range
+
+    return np.vstack(column_range(block))
 
 
 def unobserved_columns(X):
@@ -680,11 +710,9 @@ def _kernels(block):
 
 def _e_step_chunk(block, weights, params):
     """Sums of one chunk, flattened: ``[log_likelihood, resp_sum, *sums]``, (1, L)."""
-    coefs, intercept = params
-    if weights is None:
-        weights = np.ones(block.shape[0])
+    encoding, coefs, intercept = params
     log_likelihood, resp_sum, sums = _kernels(block).e_step(
-        block, coefs, intercept, weights
+        block, encoding, coefs, intercept, weights
     )
     flat = [np.array([log_likelihood]), resp_sum, *(total.ravel() for total in sums)]
     return np.concatenate(flat)[np.newaxis, :]
@@ -692,15 +720,15 @@ def _e_step_chunk(block, weights, params):
 
 def _log_resp_chunk(block, params):
     """``[log p(x_i), log p(k | x_i)...]`` of each row of one chunk, (rows, K + 1)."""
-    coefs, intercept = params
+    encoding, coefs, intercept = params
     out = np.empty((block.shape[0], coefs[0].shape[0] + 1))
-    out[:, 0], out[:, 1:] = _kernels(block).log_resp(block, coefs, intercept)
+    out[:, 0], out[:, 1:] = _kernels(block).log_resp(block, encoding, coefs, intercept)
     return out
 
 
-def _weighted_sums_chunk(block, weights, n_views):
-    """``weights.T @ view`` of one chunk for each view, flattened, (1, V K d)."""
-    sums = _kernels(block).weighted_sums(block, weights, n_views)
+def _weighted_sums_chunk(block, weights, encoding):
+    """``weights.T @ view`` of one chunk for each view, flattened, (1, V K D)."""
+    sums = _kernels(block).weighted_sums(block, encoding, weights)
     return np.concatenate([total.ravel() for total in sums])[np.newaxis, :]
 
 
@@ -721,21 +749,23 @@ def _reduced(X, chunk_function, length, *args):
     return partials.sum(axis=0, split_every=SPLIT_EVERY)
 
 
-def e_step(X, coefs, intercept, sample_weight):
+def e_step(X, encoding, coefs, intercept, sample_weight):
     """The E-step and the M-step's sums, on the workers; see :func:`.dense.e_step`.
 
-    Each chunk of rows reduces to ``1 + K + V K d`` floats on its worker
-    (``V`` views: 1, or 2 with missing entries); these are added by a tree
-    reduction and only the total reaches the client. Computes (blocks until
-    done).
+    Each chunk of rows reduces to ``1 + K + V K D`` floats on its worker
+    (``V`` views of length ``D``); these are added by a tree reduction and
+    only the total reaches the client. Computes (blocks until done).
 
     Parameters
     ----------
     X : dask.array.Array of shape (n, d)
-        Chunked by rows; chunks dense (any dtype, NaN for missing entries
-        when two coefficient arrays are given) or ``scipy.sparse``.
+        Chunked by rows; chunks dense (any dtype the encoding reads) or
+        ``scipy.sparse``.
 
-    coefs : tuple of 1 or 2 ndarrays of shape (K, d)
+    encoding : skcoinmix._family.Encoding
+        Shipped with the graph: each chunk's kernel encodes its own blocks.
+
+    coefs : tuple of ``V`` ndarrays of shape (K, D)
 
     intercept : ndarray of shape (K,)
 
@@ -749,35 +779,35 @@ def e_step(X, coefs, intercept, sample_weight):
     -------
     log_likelihood : float
     resp_sum : ndarray of shape (K,), float64
-    sums : list of 1 or 2 ndarrays of shape (K, d), float64
+    sums : list of ``V`` ndarrays of shape (K, D), float64
     """
     X = _row_chunked(X)
     coefs, intercept = as_compute_dtype(X, coefs, intercept)
-    n_components, n_features = coefs[0].shape
-    length = 1 + n_components + len(coefs) * n_components * n_features
+    n_components, n_columns = coefs[0].shape
+    length = 1 + n_components + len(coefs) * n_components * n_columns
     if sample_weight is None:
         weights = (None, None)
     else:
         weights = (_aligned_rows(sample_weight, X, "sample_weight"), "i")
-    (totals,) = compute(
-        _reduced(X, _e_step_chunk, length, *weights, _delayed((coefs, intercept)), None)
-    )
+    params = _delayed((encoding, coefs, intercept))
+    (totals,) = compute(_reduced(X, _e_step_chunk, length, *weights, params, None))
     resp_sum = totals[1 : 1 + n_components]
     sums = np.split(totals[1 + n_components :], len(coefs))
     return (
         float(totals[0]),
         resp_sum.copy(),
-        [total.reshape(n_components, n_features) for total in sums],
+        [total.reshape(n_components, n_columns) for total in sums],
     )
 
 
-def log_resp(X, coefs, intercept):
+def log_resp(X, encoding, coefs, intercept):
     """Log-probabilities and log-responsibilities of every row, lazily.
 
     Parameters
     ----------
     X : dask.array.Array of shape (n, d)
-    coefs : tuple of 1 or 2 ndarrays of shape (K, d)
+    encoding : skcoinmix._family.Encoding
+    coefs : tuple of ``V`` ndarrays of shape (K, D)
         As in :func:`e_step`.
     intercept : ndarray of shape (K,)
 
@@ -800,7 +830,7 @@ def log_resp(X, coefs, intercept):
         "ij",
         X,
         "ij",
-        _delayed((coefs, intercept)),
+        _delayed((encoding, coefs, intercept)),
         None,
         adjust_chunks={"j": n_components + 1},
         dtype=np.float64,
@@ -809,35 +839,36 @@ def log_resp(X, coefs, intercept):
     return both[:, 0], both[:, 1:]
 
 
-def weighted_sums(X, weights, n_views=1):
+def weighted_sums(X, encoding, weights):
     """``weights.T @ view`` for each view of ``X``, on the workers; see :func:`.dense.weighted_sums`.
 
     Parameters
     ----------
     X : dask.array.Array of shape (n, d)
+    encoding : skcoinmix._family.Encoding
     weights : dask array or ndarray of shape (n, K)
         Rechunked like the rows of ``X`` if needed (a numpy array is shipped
         with the graph).
-    n_views : {1, 2}
 
     Returns
     -------
-    sums : list of ``n_views`` ndarrays of shape (K, d), float64
+    sums : list of ``V`` ndarrays of shape (K, D), float64
     """
     X = _row_chunked(X)
-    n_components, n_features = weights.shape[1], X.shape[1]
+    n_components = weights.shape[1]
+    n_columns, n_views = encoding.n_columns(X.shape[1]), encoding.n_views
     weights = _aligned_rows(weights, X, "weights")
     (totals,) = compute(
         _reduced(
             X,
             _weighted_sums_chunk,
-            n_views * n_components * n_features,
+            n_views * n_components * n_columns,
             weights,
             "ik",
-            n_views,
+            _delayed(encoding),
             None,
         )
     )
     return [
-        total.reshape(n_components, n_features) for total in np.split(totals, n_views)
+        total.reshape(n_components, n_columns) for total in np.split(totals, n_views)
     ]

@@ -1,21 +1,22 @@
 """Dense kernels: the E-step and the M-step's product on one block of rows at a time.
 
-A mixture whose log-likelihood is linear in the data,
-``log p(x_i | k) + log w_k = sum_v view_v(x_i) . coefs[v][k] + intercept_k``,
-needs per iteration one matrix product per view for the E-step and one for
-the M-step's sums, plus O(n K) work. The views are ``x`` itself, or, when
-entries are missing (NaN), ``x`` with NaN read as 0 and the observed mask
-(Bernoulli: ``coefs = (log t - log(1 - t),)`` or, with missing entries,
-``(log t - log(1 - t), log(1 - t))``). Done naively the products stream
-``X`` from memory twice and make n x K temporaries. Here each block of rows
-serves every product while it is in cache, the n x K work happens in place on
-the block, and the blocks are shared out between threads, so the element-wise
-work uses every core too.
+For a mixture whose log-likelihood is linear in an encoding of the data
+(:mod:`skcoinmix._family`),
+``log p(x_i | k) + log w_k = sum_v view_v(x_i) . coefs[v][k] + intercept_k + c_i``,
+an iteration needs one matrix product per view for the E-step and one for
+the M-step's sums, plus O(n K) work. The model's encoding turns each block
+of rows into its views (Bernoulli: ``x`` itself, or with missing entries
+``x`` with NaN read as 0 and the observed mask), so nothing but a block is
+ever encoded. Done naively the products stream ``X`` from memory twice and
+make n x K temporaries. Here each block of rows serves every product while
+it is in cache, the n x K work happens in place on the block, and the blocks
+are shared out between threads, so the element-wise work uses every core
+too.
 
 ``X`` may be float64, float32, bool or any integer type. float32 computes in
 float32 (sums accumulated in float64); everything else computes in float64,
-converting one block at a time into a reused buffer, so an integer ``X`` is
-never copied whole.
+the encoding converting one block at a time into a reused buffer, so an
+integer ``X`` is never copied whole.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -55,20 +56,15 @@ def row_blocks(n_samples, n_features, dtype):
 
 
 class _Scratch:
-    """One thread's buffers, reused from block to block.
+    """One thread's buffers, reused from block to block."""
 
-    ``n_views`` is 1 for complete data and 2 for data with NaN: the block with
-    NaN read as 0, and its observed mask.
-    """
-
-    def __init__(self, X, n_components, block_size, n_views):
+    def __init__(self, X, encoding, n_components, block_size, n_columns):
         dtype = compute_dtype(X)
-        shape = (block_size, X.shape[1])
-        # Complete float data are used in place; anything else is decoded.
-        decode = n_views > 1 or X.dtype != dtype
-        self.views = (
-            [np.empty(shape, dtype) for _ in range(n_views)] if decode else None
-        )
+        # np.empty maps pages lazily: an encoding that returns the block
+        # itself (complete float data) never touches these.
+        self.buffers = [
+            np.empty((block_size, n_columns), dtype) for _ in range(encoding.n_views)
+        ]
         self.joint = np.empty(n_components * block_size, dtype)
         # float32 products are faster as (rows, d) @ (d, K) than as
         # (K, d) @ (d, rows) (0.85-0.9x at K = 10; float64: the reverse); the
@@ -77,21 +73,13 @@ class _Scratch:
             np.empty((block_size, n_components), dtype) if dtype == np.float32 else None
         )
         self.n_components = n_components
+        self.encoding = encoding
 
     def block_views(self, X, start, stop):
-        """The views of rows ``start:stop``, each of shape (rows, d)."""
+        """Rows ``start:stop`` as stored, and their views, each of shape (rows, D)."""
         raw = X[start:stop]
-        if raw.dtype == bool:
-            raw = raw.view(np.uint8)  # numpy converts uint8 to float faster
-        if self.views is None:
-            return [raw]
-        views = [view[: stop - start] for view in self.views]
-        np.copyto(views[0], raw, casting="unsafe")
-        if len(views) > 1:
-            missing = np.isnan(raw)
-            views[0][missing] = 0
-            np.logical_not(missing, out=views[1], casting="unsafe")
-        return views
+        buffers = [buffer[: stop - start] for buffer in self.buffers]
+        return raw, self.encoding.encode(raw, buffers)
 
     def joint_log_prob(self, views, coefs, intercept):
         """``sum_v coefs[v] @ views[v].T + intercept``, components first: (K, rows)."""
@@ -111,37 +99,44 @@ class _Scratch:
         return joint
 
 
-def _blocked(X, n_components, n_views, work, make_state=None):
-    """Run ``work(scratch, state, views, start, stop)`` over the row blocks.
+def _blocked(X, encoding, n_components, work, make_state=None):
+    """Run ``work(scratch, state, raw, views, start, stop)`` over the row blocks.
 
     Scratch buffers belong to a thread (reused by all its groups of blocks);
     ``state`` to a group of blocks (see :func:`._common.run_blocks`).
     """
     blocks = row_blocks(X.shape[0], X.shape[1], compute_dtype(X))
     block_size = max((stop - start for start, stop in blocks), default=0)
+    n_columns = encoding.n_columns(X.shape[1])
     local = threading.local()
 
     def run(state, start, stop):
         scratch = getattr(local, "scratch", None)
         if scratch is None:
-            scratch = local.scratch = _Scratch(X, n_components, block_size, n_views)
-        work(scratch, state, scratch.block_views(X, start, stop), start, stop)
+            scratch = local.scratch = _Scratch(
+                X, encoding, n_components, block_size, n_columns
+            )
+        raw, views = scratch.block_views(X, start, stop)
+        work(scratch, state, raw, views, start, stop)
 
     return run_blocks(blocks, run, make_state or (lambda: None), n_entries=X.size)
 
 
-def e_step(X, coefs, intercept, sample_weight):
+def e_step(X, encoding, coefs, intercept, sample_weight):
     """The E-step and the sums the M-step needs, in one pass over ``X``.
 
     Parameters
     ----------
     X : ndarray of shape (n, d)
-        Any real or integer dtype; NaN marks a missing entry when two
-        coefficient arrays are given.
+        Any real or integer dtype the encoding reads.
 
-    coefs : tuple of 1 or 2 ndarrays of shape (K, d)
-        ``log p(x | k) + log w_k = x . coefs[0][k] (+ observed . coefs[1][k])
-        + intercept[k]``.
+    encoding : skcoinmix._family.Encoding
+        Turns each block of rows into its ``V`` views, and gives the per-row
+        term ``c_i``.
+
+    coefs : tuple of ``V`` ndarrays of shape (K, D)
+        ``log p(x | k) + log w_k = sum_v view_v(x) . coefs[v][k]
+        + intercept[k] + c(x)``.
 
     intercept : ndarray of shape (K,)
 
@@ -156,12 +151,11 @@ def e_step(X, coefs, intercept, sample_weight):
     resp_sum : ndarray of shape (K,), float64
         ``sum_i w_i r_ik``.
 
-    sums : list of 1 or 2 ndarrays of shape (K, d), float64
-        ``sum_i w_i r_ik x_i`` (NaN read as 0), and with missing entries
-        ``sum_i w_i r_ik observed_i``.
+    sums : list of ``V`` ndarrays of shape (K, D), float64
+        ``sum_i w_i r_ik view_v(x_i)``.
     """
     coefs, intercept = as_compute_dtype(X, coefs, intercept)
-    n_components, n_features = coefs[0].shape
+    n_components, n_columns = coefs[0].shape
     unit_weights = sample_weight is None or bool(np.all(sample_weight == 1.0))
     # Frequency weights matter relative to one another. float32
     # responsibilities are weighted by w_i / max(w) and the sums scaled back in
@@ -174,12 +168,15 @@ def e_step(X, coefs, intercept, sample_weight):
         return {
             "log_likelihood": 0.0,
             "resp_sum": np.zeros(n_components),
-            "sums": [np.zeros((n_components, n_features)) for _ in coefs],
+            "sums": [np.zeros((n_components, n_columns)) for _ in coefs],
         }
 
-    def work(scratch, state, views, start, stop):
+    def work(scratch, state, raw, views, start, stop):
         resp = scratch.joint_log_prob(views, coefs, intercept)
         log_prob_norm = normalize(resp)
+        row_term = encoding.row_term(raw)
+        if row_term is not None:
+            log_prob_norm += row_term
         if unit_weights:
             state["log_likelihood"] += float(log_prob_norm.sum())
         else:
@@ -192,7 +189,7 @@ def e_step(X, coefs, intercept, sample_weight):
         for total, view in zip(state["sums"], views, strict=True):
             total += resp @ view
 
-    states = _blocked(X, n_components, len(coefs), work, make_state)
+    states = _blocked(X, encoding, n_components, work, make_state)
     sums = [
         sum(sums) for sums in zip(*(state["sums"] for state in states), strict=True)
     ]
@@ -203,13 +200,14 @@ def e_step(X, coefs, intercept, sample_weight):
     )
 
 
-def log_resp(X, coefs, intercept):
+def log_resp(X, encoding, coefs, intercept):
     """Log-probabilities and log-responsibilities of every row.
 
     Parameters
     ----------
     X : ndarray of shape (n, d)
-    coefs : tuple of 1 or 2 ndarrays of shape (K, d)
+    encoding : skcoinmix._family.Encoding
+    coefs : tuple of ``V`` ndarrays of shape (K, D)
         As in :func:`e_step`.
     intercept : ndarray of shape (K,)
 
@@ -226,38 +224,41 @@ def log_resp(X, coefs, intercept):
     log_prob_norm = np.empty(X.shape[0])
     out = np.empty((X.shape[0], n_components))
 
-    def work(scratch, _, views, start, stop):
+    def work(scratch, _, raw, views, start, stop):
         joint = scratch.joint_log_prob(views, coefs, intercept)
         log_prob_norm[start:stop] = log_normalize(joint)
         out[start:stop] = joint.T
+        row_term = encoding.row_term(raw)
+        if row_term is not None:
+            log_prob_norm[start:stop] += row_term
 
-    _blocked(X, n_components, len(coefs), work)
+    _blocked(X, encoding, n_components, work)
     return log_prob_norm, out
 
 
-def weighted_sums(X, weights, n_views=1):
+def weighted_sums(X, encoding, weights):
     """``weights.T @ view`` for each view of ``X``, one block at a time.
 
     Parameters
     ----------
     X : ndarray of shape (n, d)
+    encoding : skcoinmix._family.Encoding
     weights : ndarray of shape (n, K)
-    n_views : {1, 2}
-        2 when NaN marks missing entries (see :func:`e_step`).
 
     Returns
     -------
-    sums : list of ``n_views`` ndarrays of shape (K, d), float64
+    sums : list of ``V`` ndarrays of shape (K, D), float64
     """
     n_components = weights.shape[1]
+    n_columns = encoding.n_columns(X.shape[1])
 
     def make_state():
-        return [np.zeros((n_components, X.shape[1])) for _ in range(n_views)]
+        return [np.zeros((n_components, n_columns)) for _ in range(encoding.n_views)]
 
-    def work(scratch, state, views, start, stop):
+    def work(scratch, state, raw, views, start, stop):
         block_weights = weights[start:stop].T.astype(views[0].dtype)
         for total, view in zip(state, views, strict=True):
             total += block_weights @ view
 
-    states = _blocked(X, n_components, n_views, work, make_state)
+    states = _blocked(X, encoding, n_components, work, make_state)
     return [sum(sums) for sums in zip(*states, strict=True)]

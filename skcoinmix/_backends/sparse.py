@@ -1,5 +1,8 @@
 """Sparse kernels: the same interface as :mod:`.dense` for ``scipy.sparse`` input.
 
+The model's encoding gives the sparse views of a block of rows (usually the
+block itself, with no copy).
+
 Implicit zeros are zeros and nothing is ever densified. Each product is one
 call to scipy over as many rows as :data:`BLOCK_BYTES` of temporaries allow
 (usually all of them), and the O(n K) work in between runs on small slices of
@@ -97,19 +100,23 @@ def _chunks(joint, intercept):
         yield start, stop, chunk
 
 
-def _single_view(coefs):
-    if len(coefs) != 1:
-        raise ValueError("Sparse data cannot mark missing entries.")
-    return coefs
+def _joint_of_views(views, coefs):
+    """``sum_v views[v] @ coefs[v].T``: shape (rows, K)."""
+    joint = _joint(views[0], coefs[0])
+    for view, coef in zip(views[1:], coefs[1:], strict=True):
+        joint += _joint(view, coef)
+    return joint
 
 
-def e_step(X, coefs, intercept, sample_weight):
+def e_step(X, encoding, coefs, intercept, sample_weight):
     """The E-step and the sums the M-step needs; see :func:`.dense.e_step`.
 
     Parameters
     ----------
     X : sparse matrix of shape (n, d), CSR or CSC
-    coefs : tuple of one ndarray of shape (K, d)
+    encoding : skcoinmix._family.Encoding
+        Its ``encode_sparse`` gives the sparse views of a block of rows.
+    coefs : tuple of ``V`` ndarrays of shape (K, D)
     intercept : ndarray of shape (K,)
     sample_weight : ndarray of shape (n,), float64, or None
         None for unit weights.
@@ -118,21 +125,23 @@ def e_step(X, coefs, intercept, sample_weight):
     -------
     log_likelihood : float
     resp_sum : ndarray of shape (K,), float64
-    sums : list of one ndarray of shape (K, d), float64
+    sums : list of ``V`` ndarrays of shape (K, D), float64
     """
-    (coef,), intercept = as_compute_dtype(X, _single_view(coefs), intercept)
-    n_components, n_features = coef.shape
+    coefs, intercept = as_compute_dtype(X, coefs, intercept)
+    n_components, n_columns = coefs[0].shape
 
     def make_state():
         return {
             "log_likelihood": 0.0,
             "resp_sum": np.zeros(n_components),
-            "sums": np.zeros((n_features, n_components)),
+            "sums": [np.zeros((n_columns, n_components)) for _ in coefs],
         }
 
     def work(state, X_block, start, stop):
         weights = None if sample_weight is None else sample_weight[start:stop]
-        joint = _joint(X_block, coef)
+        views = encoding.encode_sparse(X_block)
+        joint = _joint_of_views(views, coefs)
+        row_term = encoding.row_term(X_block)
         # float64 responsibilities for float32 data too: the sums of a column
         # of ones must not exceed resp_sum (ones / trials <= 1), and weights
         # below float32's range must not make 0. float64 ones overwrite the
@@ -140,6 +149,8 @@ def e_step(X, coefs, intercept, sample_weight):
         resp = joint if joint.dtype == np.float64 else np.empty(joint.shape)
         for lo, hi, chunk in _chunks(joint, intercept):
             log_prob_norm = normalize(chunk)
+            if row_term is not None:
+                log_prob_norm += row_term[lo:hi]
             rows = resp[lo:hi]
             rows[...] = chunk.T
             if weights is None:
@@ -148,23 +159,31 @@ def e_step(X, coefs, intercept, sample_weight):
                 state["log_likelihood"] += float(weights[lo:hi] @ log_prob_norm)
                 rows *= weights[lo:hi, np.newaxis]
         state["resp_sum"] += resp.sum(axis=0)
-        state["sums"] += X_block.T @ resp
+        for total, view in zip(state["sums"], views, strict=True):
+            total += view.T @ resp
 
     states = _blocked(X, n_components, work, make_state)
     return (
         sum(state["log_likelihood"] for state in states),
         sum(state["resp_sum"] for state in states),
-        [sum(state["sums"] for state in states).T],
+        [
+            total.T
+            for total in (
+                sum(sums)
+                for sums in zip(*(state["sums"] for state in states), strict=True)
+            )
+        ],
     )
 
 
-def log_resp(X, coefs, intercept):
+def log_resp(X, encoding, coefs, intercept):
     """Log-probabilities and log-responsibilities; see :func:`.dense.log_resp`.
 
     Parameters
     ----------
     X : sparse matrix of shape (n, d), CSR or CSC
-    coefs : tuple of one ndarray of shape (K, d)
+    encoding : skcoinmix._family.Encoding
+    coefs : tuple of ``V`` ndarrays of shape (K, D)
     intercept : ndarray of shape (K,)
 
     Returns
@@ -172,32 +191,38 @@ def log_resp(X, coefs, intercept):
     log_prob_norm : ndarray of shape (n,), float64
     log_resp : ndarray of shape (n, K), float64
     """
-    (coef,), intercept = as_compute_dtype(X, _single_view(coefs), intercept)
+    coefs, intercept = as_compute_dtype(X, coefs, intercept)
+    n_components = coefs[0].shape[0]
     log_prob_norm = np.empty(X.shape[0])
-    out = np.empty((X.shape[0], coef.shape[0]))
+    out = np.empty((X.shape[0], n_components))
 
     def work(_, X_block, start, stop):
-        for lo, hi, chunk in _chunks(_joint(X_block, coef), intercept):
+        joint = _joint_of_views(encoding.encode_sparse(X_block), coefs)
+        for lo, hi, chunk in _chunks(joint, intercept):
             log_prob_norm[start + lo : start + hi] = log_normalize(chunk)
             out[start + lo : start + hi] = chunk.T
+        row_term = encoding.row_term(X_block)
+        if row_term is not None:
+            log_prob_norm[start:stop] += row_term
 
-    _blocked(X, coef.shape[0], work, lambda: None)
+    _blocked(X, n_components, work, lambda: None)
     return log_prob_norm, out
 
 
-def weighted_sums(X, weights, n_views=1):
-    """``weights.T @ X`` for sparse ``X``.
+def weighted_sums(X, encoding, weights):
+    """``weights.T @ view`` for each sparse view of ``X``.
 
     Parameters
     ----------
     X : sparse matrix of shape (n, d)
+    encoding : skcoinmix._family.Encoding
     weights : ndarray of shape (n, K)
-    n_views : 1
-        Sparse data have no missing entries.
 
     Returns
     -------
-    sums : list of one ndarray of shape (K, d), float64
+    sums : list of ``V`` ndarrays of shape (K, D), float64
     """
-    _single_view(range(n_views))
-    return [np.asarray(X.T @ weights, dtype=np.float64).T]
+    return [
+        np.asarray(view.T @ weights, dtype=np.float64).T
+        for view in encoding.encode_sparse(X)
+    ]
