@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import entr
-from scipy.stats import chi2
+from scipy.stats import binom, chi2
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _get_feature_names, check_array, check_is_fitted
 
@@ -73,7 +73,7 @@ class FitReport:
     aic, bic, sabic : float
         ``-2 LL + 2 p``, ``-2 LL + p log N`` and the sample-size-adjusted
         BIC of Sclove (1987), ``-2 LL + p log((N + 2) / 24)``.
-    df : int or float
+    df : int, float or None
         The residual degrees of freedom, as in poLCA:
         ``min(N, C - 1) - p`` for a table of ``C`` cells (``C = 2^J`` for
         binary items), a float only when ``N`` is not a whole number and
@@ -126,7 +126,7 @@ class FitReport:
     aic: float
     bic: float
     sabic: float
-    df: int | float
+    df: int | float | None
     g_squared: float | None
     g_squared_p_value: float | None
     chi_squared: float | None
@@ -283,7 +283,6 @@ def fit_report(estimator, X, sample_weight=None):
     # -2 LL, the deviance at the heart of every criterion, can overflow alone.
     unscale_total(-2.0 * scaled_log_likelihood, exponent, "deviance (-2 LL)")
     n_parameters = int(estimator.n_parameters_)
-    n_items = int(estimator.n_features_in_)
     information = information_criteria(
         log_likelihood,
         n_parameters,
@@ -291,9 +290,13 @@ def fit_report(estimator, X, sample_weight=None):
         log_sample_size=log_unscaled(weights.sum(), exponent),
     )
     items = _item_tables(estimator)
-    # A Python int: exact for any number of items.
-    n_cells = math.prod(item.probs.shape[1] for item in items)
-    df = residual_df(N, n_cells, n_parameters)
+    n_items = len(items)
+    if any(item.probs is None for item in items):
+        df = None  # no table of response patterns
+    else:
+        # A Python int: exact for any number of items.
+        n_cells = math.prod(item.probs.shape[1] for item in items)
+        df = residual_df(N, n_cells, n_parameters)
 
     goodness = _goodness_of_fit(estimator, X, items, weights, exponent)
 
@@ -612,10 +615,22 @@ def _goodness_of_fit(estimator, X, items, weights, exponent=0):
         n_complete = unscale_total(n_complete, exponent, "number of complete rows")
         return {**goodness, "n_complete": n_complete, "note": note}
 
+    n_complete = np.dot(weights, _complete_rows(validated))
+    n_complete = unscale_total(n_complete, exponent, "number of complete rows")
+    if any(item.probs is None for item in items):
+        note = "G-squared and chi-squared not computed (the trials vary per entry)"
+        return {**goodness, "n_complete": n_complete, "note": note}
     n_categories = [item.probs.shape[1] for item in items]
-    codes, complete = pattern_codes(
-        validated, lambda block: _category_codes(estimator, block), n_categories
-    )
+    if math.prod(n_categories) > 2**62:
+        note = "G-squared and chi-squared not computed (too many response patterns)"
+        return {**goodness, "n_complete": n_complete, "note": note}
+    try:
+        codes, complete = pattern_codes(
+            validated, lambda block: _category_codes(estimator, block), n_categories
+        )
+    except _NoTable as reason:
+        note = f"G-squared and chi-squared not computed ({reason})"
+        return {**goodness, "n_complete": n_complete, "note": note}
     n_complete = float(np.dot(weights, complete))
     note = None
     if n_complete != total:
@@ -690,7 +705,7 @@ def _missing_note(n_complete, sample_size):
 
 
 def _p_value(statistic, df):
-    if statistic is None or df <= 0:
+    if statistic is None or df is None or df <= 0:
         return None
     return float(chi2.sf(statistic, df))
 
@@ -705,6 +720,9 @@ class _ItemTable(NamedTuple):
     label: str
     values: tuple
     probs: np.ndarray
+    #: The probability the report prints for the item, (K,): of a 1 for a
+    #: binary item, of a success per trial for counts.
+    headline: np.ndarray
 
 
 def _item_tables(estimator):
@@ -718,17 +736,35 @@ def _item_tables(estimator):
     if names is None:
         names = [f"item {j}" for j in range(estimator.n_features_in_)]
     labels = [str(name) for name in names]
-    if "binarize" in estimator.get_params(deep=False):  # binary items
-        means = np.asarray(estimator.means_, dtype=np.float64)
+    params = estimator.get_params(deep=False)
+    means = np.asarray(estimator.means_, dtype=np.float64)
+    if "binarize" in params:  # binary items
         return [
-            _ItemTable(label, (0, 1), np.column_stack([1.0 - theta, theta]))
+            _ItemTable(label, (0, 1), np.column_stack([1.0 - theta, theta]), theta)
             for label, theta in zip(labels, means.T, strict=True)
         ]
+    if "n_trials" in params:  # counts out of n trials
+        trials = estimator.n_trials_
+        if trials is None:  # paired: the trials vary per entry, no table
+            return [
+                _ItemTable(label, None, None, theta)
+                for label, theta in zip(labels, means.T, strict=False)
+            ]
+        tables = []
+        for label, theta, n in zip(labels, means.T, trials, strict=True):
+            values = np.arange(int(n) + 1)
+            probs = binom.pmf(values, int(n), theta[:, np.newaxis])
+            tables.append(_ItemTable(label, tuple(values.tolist()), probs, theta))
+        return tables
     raise TypeError(
         f"fit_report does not know the items of a {type(estimator).__name__}: "
         "it reports models whose items take categories (binary items of "
-        "skcoinmix.BernoulliMixtureEM)."
+        "skcoinmix.BernoulliMixtureEM, counts of skcoinmix.BinomialMixtureEM)."
     )
+
+
+class _NoTable(Exception):
+    """The data have no table of response patterns (a note says why)."""
 
 
 def _category_codes(estimator, block):
@@ -736,10 +772,22 @@ def _category_codes(estimator, block):
 
     The one place that knows how a model codes its data, for the table of
     response patterns: binary items are 1 above the estimator's
-    ``binarize``, as ``score_samples`` binarises them. Returns ``(codes,
-    missing)`` as :func:`binary_codes`.
+    ``binarize``, as ``score_samples`` binarises them; a count is its own
+    category. Returns ``(codes, missing)`` as :func:`binary_codes`.
+
+    Raises
+    ------
+    _NoTable
+        For counts that are not whole numbers.
     """
-    return binary_codes(block, estimator.get_params(deep=False)["binarize"])
+    params = estimator.get_params(deep=False)
+    if "binarize" in params:
+        return binary_codes(block, params["binarize"])
+    missing = np.isnan(block) if block.dtype.kind == "f" else None
+    values = np.where(missing, 0, block) if missing is not None else block
+    if np.any(values != np.round(values)):
+        raise _NoTable("counts that are not whole numbers")
+    return values.astype(np.int64), missing
 
 
 def _item_rows(estimator, items):
@@ -748,8 +796,7 @@ def _item_rows(estimator, items):
     One row, ``"all items (tied)"``, when the model ties its features (they
     share one probability per class).
     """
-    # Category 1 of a binary table: the answer 1.
-    ones = [item.probs[:, 1] for item in items]
+    ones = [item.headline for item in items]
     params = estimator.get_params(deep=False)
     # The fitted value: set_params may have changed the parameter since.
     if "tie_features" in params and estimator._fitted_param("tie_features"):
@@ -797,7 +844,9 @@ def _format_report(report):
     )
     columns = zip(*report.item_probabilities, strict=True)
     lines += _table(
-        "Item-response probabilities, Pr(item = 1 | class)",
+        "Item-response probabilities, Pr(item = 1 | class)"
+        if report.model != "BinomialMixtureEM"
+        else "Success probability per trial, by item and class",
         ["item", *classes],
         [
             [label, *column]
@@ -818,7 +867,11 @@ def _fit_lines(report):
         rows.append(("number of complete rows", _number(report.n_complete), None))
     rows += [
         ("number of free parameters", f"{report.n_parameters}", None),
-        ("residual degrees of freedom", _number(report.df), None),
+        (
+            "residual degrees of freedom",
+            "-" if report.df is None else _number(report.df),
+            None,
+        ),
         ("maximum log-likelihood", f"{report.log_likelihood:.4f}", None),
         ("AIC", f"{report.aic:.4f}", None),
         ("BIC", f"{report.bic:.4f}", None),
@@ -843,7 +896,7 @@ def _fit_lines(report):
     if report.fit_statistics_note is not None:
         lines.append(f"  Note: {report.fit_statistics_note}.")
     # poLCA's alerts about models too large for the data.
-    if report.df < 0:
+    if report.df is not None and report.df < 0:
         lines.append(
             "  WARNING: negative degrees of freedom: more free parameters than "
             "free cells or observations."

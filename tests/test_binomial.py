@@ -337,3 +337,45 @@ def test_counts_above_the_trials_are_refused_at_prediction(rng):
         est.predict(X + 10)
     with pytest.raises(ValueError, match="exceed n_trials"):
         est.predict(sp.csr_matrix(X + 10))
+
+
+# ------------------------------------------------------------- the report
+def test_fit_report_of_counts_by_brute_force(rng):
+    # G² over the observed patterns and X² over every cell of the table of
+    # counts, enumerated here with scipy's binomial pmf (Agresti's formulas).
+    from itertools import product
+
+    from skcoinmix import fit_report
+
+    trials = [3, 2, 4]
+    X, _, _ = _counts(rng, n_samples=150, n_trials=trials, n_components=2)
+    est = BinomialMixtureEM(2, n_trials=trials, random_state=0, tol=1e-8, max_iter=500)
+    est.fit(X)
+    report = fit_report(est, X)
+    patterns, observed = np.unique(X, axis=0, return_counts=True)
+    cells = np.array(list(product(*(range(n + 1) for n in trials))), dtype=float)
+    expected_all = len(X) * np.exp(
+        logsumexp(_log_joint(cells, trials, est.weights_, est.means_), axis=1)
+    )
+    expected = len(X) * np.exp(
+        logsumexp(_log_joint(patterns, trials, est.weights_, est.means_), axis=1)
+    )
+    g2 = 2 * np.sum(observed * np.log(observed / expected))
+    index = {tuple(cell): i for i, cell in enumerate(cells)}
+    counts = np.zeros(len(cells))
+    for pattern, count in zip(patterns, observed, strict=True):
+        counts[index[tuple(pattern)]] = count
+    x2 = np.sum((counts - expected_all) ** 2 / expected_all)
+    # Sums of the same terms in other orders; G² has terms of both signs.
+    assert report.g_squared == pytest.approx(g2, rel=1e-9, abs=1e-9)
+    assert report.chi_squared == pytest.approx(x2, rel=1e-9)
+    assert report.df == min(150, len(cells) - 1) - est.n_parameters_
+    assert report.log_likelihood == pytest.approx(est.score(X) * 150, rel=1e-12)
+    assert report.n_items == 3
+    paired = BinomialMixtureEM(2, n_trials="paired", random_state=0).fit(
+        np.hstack([X, trials - X])
+    )
+    report = fit_report(paired, np.hstack([X, trials - X]))
+    assert report.g_squared is None and report.df is None and report.n_items == 3
+    assert "vary per entry" in report.fit_statistics_note
+    str(report)  # renders without a degrees-of-freedom figure
