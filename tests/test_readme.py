@@ -37,3 +37,11 @@ def test_readme_example_runs(capsys):
     assert np.allclose(namespace["resp"].sum(axis=1), 1.0)
     assert namespace["search"].best_params_["n_components"] in (5, 10, 20)
     assert "(10, 64)" in capsys.readouterr().out
+
+
+def test_readme_binomial_example_runs():
+    # The second Python block: the paper's coins as counts of heads.
+    code = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)[1]
+    namespace = {}
+    exec(compile(code, str(README), "exec"), namespace)
+    np.testing.assert_allclose(namespace["est"].means_[:, 0], [0.80, 0.52], atol=0.005)
