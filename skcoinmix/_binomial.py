@@ -114,6 +114,13 @@ def check_n_trials(n_trials, n_features):
     return values.copy()
 
 
+def _row_sums_of_log_factorials(matrix):
+    """``sum_j log(x_ij!)`` of each row of a sparse matrix: (rows,) float64."""
+    matrix = sp.csr_matrix(matrix, dtype=np.float64, copy=True)
+    matrix.data = gammaln(matrix.data + 1.0)
+    return np.asarray(matrix.sum(axis=1)).ravel()
+
+
 def _describe_columns(columns, values):
     shown = ", ".join(
         f"column {j}: {value:g}"
@@ -235,14 +242,15 @@ class PairedEncoding:
     def row_term(self, block):
         d = block.shape[1] // 2
         if sp.issparse(block):
-            # log C(s + f, s) is 0 unless both s and f are positive.
+            # log C(t, s) = lg(t) - lg(s) - lg(f) with lg(v) = gammaln(v + 1),
+            # which is 0 at v = 0: each term over its stored entries only.
             block = block.tocsr()
             successes, failures = block[:, :d], block[:, d:]
-            rows, cols = successes.multiply(failures).nonzero()
-            s = np.asarray(successes[rows, cols], dtype=np.float64).ravel()
-            f = np.asarray(failures[rows, cols], dtype=np.float64).ravel()
-            terms = log_binomial_coefficient(s + f, s)
-            return np.bincount(rows, weights=terms, minlength=block.shape[0])
+            return (
+                _row_sums_of_log_factorials(successes + failures)
+                - _row_sums_of_log_factorials(successes)
+                - _row_sums_of_log_factorials(failures)
+            )
         successes = block[:, :d].astype(np.float64)
         failures = block[:, d:].astype(np.float64)
         terms = log_binomial_coefficient(successes + failures, successes)
