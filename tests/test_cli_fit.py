@@ -1,4 +1,4 @@
-"""Tests of ``python -m skcoinmix fit`` (skcoinmix/__main__.py, skcoinmix/_cli_io.py)."""
+"""Tests of ``python -m skcoinmix fit`` (skcoinmix/cli/_fit.py and _csv.py)."""
 
 import csv
 import dataclasses
@@ -12,16 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skcoinmix import BernoulliMixtureEM
-from skcoinmix.__main__ import main
-from skcoinmix._cli_io import (
+from skcoinmix import BernoulliMixtureEM, fit_report
+from skcoinmix.cli import main
+from skcoinmix.cli._csv import (
     DataError,
     format_posteriors,
     parse_cell,
     parse_table,
     read_table,
 )
-from skcoinmix._report import fit_report
 from skcoinmix.datasets import make_bernoulli_mixture
 
 #: The repository root, so that a subprocess imports this very package.

@@ -1,4 +1,4 @@
-"""Tests of ``python -m skcoinmix`` (skcoinmix/__main__.py)."""
+"""Tests of ``python -m skcoinmix`` and its demo (skcoinmix/cli/_demo.py)."""
 
 import re
 
@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 import skcoinmix
-from skcoinmix.__main__ import (
+from skcoinmix.cli import main
+from skcoinmix.cli._demo import (
     coin_log_likelihood,
     fit_coins,
-    format_table,
     known_coin_estimates,
-    main,
 )
+from skcoinmix.cli._text import format_table
 from skcoinmix.datasets import load_coin_example, make_coin_tosses
 
 #: EM on the coin example of C. B. Do and S. Batzoglou, "What is the
