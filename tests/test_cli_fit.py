@@ -550,7 +550,42 @@ def test_demo_options_before_fit_are_refused(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc_info:
         main(["--random-state", "3", "fit", path, "--n-components", "2"])
     assert exc_info.value.code == 2
-    assert "--random-state belongs to the demo" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--random-state before 'fit' belongs to the demo" in err
+    assert "the options of fit go after 'fit'" in err
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        ["--random-state", "0"],
+        ["--n-sets", "10"],
+        ["--probs", "0.3", "0.7"],
+        ["--weights", "0.5", "0.5"],
+    ],
+)
+def test_demo_options_before_fit_are_refused_even_at_their_defaults(
+    before, tmp_path, capsys
+):
+    # Refused because they were typed, not because they differ from the
+    # demo's defaults: nothing typed is ever ignored.
+    path = write(tmp_path / "data.csv", "a,b\n0,1\n1,0\n")
+    with pytest.raises(SystemExit) as exc_info:
+        main([*before, "fit", path, "--n-components", "2"])
+    assert exc_info.value.code == 2
+    captured = capsys.readouterr()
+    assert f"{before[0]} before 'fit' belongs to the demo" in captured.err
+    assert captured.out == ""
+
+
+def test_demo_options_before_fit_are_all_named(tmp_path, capsys):
+    path = write(tmp_path / "data.csv", "a,b\n0,1\n1,0\n")
+    argv = ["--n-sets", "5", "--start", "0.2", "0.3", "fit", path]
+    with pytest.raises(SystemExit):
+        main([*argv, "--n-components", "2"])
+    assert "--n-sets, --start before 'fit' belong to the demo" in (
+        capsys.readouterr().err
+    )
 
 
 def test_fit_help(capsys):

@@ -25,26 +25,6 @@ from . import _demo, _fit
 __all__ = ["main"]
 
 
-def _demo_options_given(args):
-    """The demo options set before a command that is not the demo."""
-    defaults = {
-        "--n-sets": _demo.DEFAULT_N_SETS,
-        "--n-tosses": _demo.DEFAULT_N_TOSSES,
-        "--probs": _demo.DEFAULT_PROBS,
-        "--weights": _demo.DEFAULT_WEIGHTS,
-        "--start": _demo.DEFAULT_START,
-        "--random-state": _demo.DEFAULT_RANDOM_STATE,
-    }
-    given = []
-    for option, default in defaults.items():
-        value = getattr(args, option[2:].replace("-", "_"))
-        if isinstance(value, list):
-            value = tuple(value)
-        if value != default:
-            given.append(option)
-    return given
-
-
 def build_parser(prog=None):
     """The argument parser: the demo options, and the commands.
 
@@ -71,22 +51,16 @@ def build_parser(prog=None):
     parser.add_argument(
         "--version", action="version", version=f"skcoinmix {__version__}"
     )
-    _demo._add_demo_arguments(parser, with_defaults=True)
+    # The demo runs when no command is given: its options go here too.
+    _demo.add_arguments(parser)
     commands = parser.add_subparsers(
         dest="command",
         title="commands",
         metavar="COMMAND",
         description="With no command, the demo runs.",
     )
-    demo = commands.add_parser(
-        "demo",
-        help="the two-coin EM example (the default)",
-        description=_demo.DESCRIPTION,
-        epilog=_demo.EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _demo._add_demo_arguments(demo, with_defaults=False)
-    _fit._add_fit_command(commands, prog)
+    _demo.add_command(commands)
+    _fit.add_command(commands, prog)
     return parser
 
 
@@ -126,7 +100,7 @@ def main(argv=None):
     status : int
         0 on success. Invalid arguments exit with status 2 (``SystemExit``),
         as argparse does; ``fit`` returns 2 when its data file, its data or
-        its output file cannot be used (see :func:`run_fit`).
+        its output file cannot be used.
 
     Notes
     -----
@@ -141,31 +115,14 @@ def main(argv=None):
 def _main(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
-    if abs(sum(args.weights) - 1.0) > _demo.WEIGHTS_SUM_ATOL:
-        parser.error(
-            "argument --weights: the probabilities of picking coin A and coin B "
-            f"must sum to 1, got {args.weights[0]:g} + {args.weights[1]:g} = "
-            f"{sum(args.weights):g}"
-        )
     if args.command == "fit":
-        given = _demo_options_given(args)
-        if given:
+        # Options before the command are the top-level parser's: the demo's.
+        before = _demo.given_options(args)
+        if before:
             parser.error(
-                f"{', '.join(given)} belong{'s' if len(given) == 1 else ''} to the "
-                "demo; the options of fit go after 'fit'"
+                f"{', '.join(before)} before 'fit' belong"
+                f"{'s' if len(before) == 1 else ''} to the demo; the options of "
+                f"fit go after 'fit' (see '{parser.prog} fit --help')"
             )
-        return _fit.run_fit(args, prog=f"{parser.prog} fit")
-    # The demo (args.command is None or "demo").
-    print(_demo.paper_report())
-    print()
-    print(
-        _demo.simulation_report(
-            n_sets=args.n_sets,
-            n_tosses=args.n_tosses,
-            probs=tuple(args.probs),
-            weights=tuple(args.weights),
-            start=tuple(args.start),
-            random_state=args.random_state,
-        )
-    )
-    return 0
+        return _fit.run(args, prog=f"{parser.prog} fit")
+    return _demo.run(args, parser)  # no command, or "demo"

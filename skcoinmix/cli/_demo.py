@@ -17,6 +17,7 @@ It is what ``python -m skcoinmix`` runs without a command.
 
 import argparse
 import math
+import sys
 import textwrap
 import warnings
 
@@ -349,29 +350,39 @@ def simulation_report(n_sets, n_tosses, probs, weights, start, random_state):
     return "\n".join(lines)
 
 
-def _add_demo_arguments(parser, *, with_defaults):
-    """Add the demo's options; ``with_defaults=False`` leaves absent ones unset.
+#: The demo's options: the attribute argparse stores each in, its flag and
+#: its default.
+OPTIONS = {
+    "n_sets": ("--n-sets", DEFAULT_N_SETS),
+    "n_tosses": ("--n-tosses", DEFAULT_N_TOSSES),
+    "probs": ("--probs", DEFAULT_PROBS),
+    "weights": ("--weights", DEFAULT_WEIGHTS),
+    "start": ("--start", DEFAULT_START),
+    "random_state": ("--random-state", DEFAULT_RANDOM_STATE),
+}
 
-    The options exist on the main parser (the demo runs when no command is
-    given) and on the ``demo`` command; the command's copy must not overwrite
-    values given before it with its defaults.
+
+def add_arguments(parser):
+    """Add the demo's options to ``parser``; an option not given stays unset.
+
+    They go on the top-level parser (the demo runs when no command is given:
+    ``python -m skcoinmix --n-sets 100``) and on the ``demo`` command. No
+    default is stored, so that the command's copy never overwrites a value
+    given before it, and so that :func:`given_options` knows exactly what
+    was typed; :func:`settings` fills in the defaults.
     """
-
-    def default(value):
-        return value if with_defaults else argparse.SUPPRESS
-
     group = parser.add_argument_group("simulation options (table 2)")
     group.add_argument(
         "--n-sets",
         type=integer_at_least(2),
-        default=default(DEFAULT_N_SETS),
+        default=argparse.SUPPRESS,
         metavar="N",
         help=f"number of sets of tosses, at least 2 (default: {DEFAULT_N_SETS})",
     )
     group.add_argument(
         "--n-tosses",
         type=integer_at_least(1),
-        default=default(DEFAULT_N_TOSSES),
+        default=argparse.SUPPRESS,
         metavar="M",
         help=f"number of tosses in each set (default: {DEFAULT_N_TOSSES})",
     )
@@ -379,7 +390,7 @@ def _add_demo_arguments(parser, *, with_defaults):
         "--probs",
         type=probability,
         nargs=2,
-        default=default(DEFAULT_PROBS),
+        default=argparse.SUPPRESS,
         metavar=("A", "B"),
         help="true probability of heads of coin A and of coin B "
         "(default: {} {})".format(*DEFAULT_PROBS),
@@ -388,7 +399,7 @@ def _add_demo_arguments(parser, *, with_defaults):
         "--weights",
         type=probability,
         nargs=2,
-        default=default(DEFAULT_WEIGHTS),
+        default=argparse.SUPPRESS,
         metavar=("A", "B"),
         help="probability of picking coin A and coin B for a set, summing to 1; "
         "EM keeps them fixed (default: {} {})".format(*DEFAULT_WEIGHTS),
@@ -397,7 +408,7 @@ def _add_demo_arguments(parser, *, with_defaults):
         "--start",
         type=probability,
         nargs=2,
-        default=default(DEFAULT_START),
+        default=argparse.SUPPRESS,
         metavar=("A", "B"),
         help="EM's starting theta_A and theta_B (default: {} {})".format(
             *DEFAULT_START
@@ -406,7 +417,95 @@ def _add_demo_arguments(parser, *, with_defaults):
     group.add_argument(
         "--random-state",
         type=integer_at_least(0, 2**32 - 1),
-        default=default(DEFAULT_RANDOM_STATE),
+        default=argparse.SUPPRESS,
         metavar="SEED",
         help=f"seed of the simulation (default: {DEFAULT_RANDOM_STATE})",
     )
+
+
+def add_command(commands):
+    """Add the ``demo`` command to the subparsers ``commands``.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        The command's parser.
+    """
+    demo = commands.add_parser(
+        "demo",
+        help="the two-coin EM example (the default)",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(demo)
+    return demo
+
+
+def given_options(args):
+    """The flags of the demo's options that were given, in ``OPTIONS`` order.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed by a parser set up with :func:`add_arguments`.
+
+    Returns
+    -------
+    flags : list of str
+    """
+    return [flag for name, (flag, _) in OPTIONS.items() if hasattr(args, name)]
+
+
+def settings(args):
+    """The simulation's settings: the options given, the defaults elsewhere.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed by a parser set up with :func:`add_arguments`.
+
+    Returns
+    -------
+    settings : dict
+        The keyword arguments of :func:`simulation_report`; the pairs
+        (``probs``, ``weights``, ``start``) as tuples.
+    """
+    values = {}
+    for name, (_, default) in OPTIONS.items():
+        value = getattr(args, name, default)
+        values[name] = tuple(value) if isinstance(value, list) else value
+    return values
+
+
+def run(args, parser, stdout=None):
+    """The demo, from parsed arguments: both tables on ``stdout``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed by a parser set up with :func:`add_arguments`.
+    parser : argparse.ArgumentParser
+        Reports the options that are valid one by one but not together
+        (``--weights`` that do not sum to 1): exit status 2.
+    stdout : file, default=None
+        None: ``sys.stdout``.
+
+    Returns
+    -------
+    status : int
+        0.
+    """
+    options = settings(args)
+    weights = options["weights"]
+    if abs(sum(weights) - 1.0) > WEIGHTS_SUM_ATOL:
+        parser.error(
+            "argument --weights: the probabilities of picking coin A and coin B "
+            f"must sum to 1, got {weights[0]:g} + {weights[1]:g} = "
+            f"{sum(weights):g}"
+        )
+    stdout = sys.stdout if stdout is None else stdout
+    print(paper_report(), file=stdout)
+    print(file=stdout)
+    print(simulation_report(**options), file=stdout)
+    return 0

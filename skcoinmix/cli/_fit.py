@@ -84,7 +84,20 @@ def _n_components(text):
     return ComponentChoice(tuple(range(first, last + 1)), bool(dash))
 
 
-def _add_fit_command(commands, prog):
+def add_command(commands, prog):
+    """Add the ``fit`` command to the subparsers ``commands``.
+
+    Parameters
+    ----------
+    commands : argparse subparsers action
+    prog : str
+        The top-level program's name.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        The command's parser.
+    """
     fit = commands.add_parser(
         "fit",
         prog=f"{prog} fit",
@@ -311,13 +324,13 @@ def _write(path, text):
         raise DataError(f"cannot write the posteriors to {path!r}: {reason}.") from None
 
 
-def run_fit(args, prog="skcoinmix fit", stdout=None, stderr=None):
+def run(args, prog="skcoinmix fit", stdout=None, stderr=None):
     """The ``fit`` command, from parsed arguments.
 
     Parameters
     ----------
     args : argparse.Namespace
-        As parsed by :func:`build_parser`.
+        Parsed by a parser set up with :func:`add_command`.
     prog : str, default="skcoinmix fit"
         The command's name in messages.
     stdout, stderr : file, default=None
