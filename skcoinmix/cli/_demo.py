@@ -22,7 +22,6 @@ import textwrap
 import warnings
 
 import numpy as np
-from scipy.special import logsumexp, xlog1py, xlogy
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import BernoulliMixtureEM
@@ -94,18 +93,18 @@ examples:
 
 # ---------------------------------------------------------------- numerics
 def fit_coins(X, start, weights=(0.5, 0.5), max_iter=MAX_ITER, tol=TOL):
-    """Fit the two-coin mixture by EM from ``start``, the mixing weights fixed.
+    """Fit the mixture of coins by EM from ``start``, the mixing weights fixed.
 
     Parameters
     ----------
     X : ndarray of shape (n_sets, n_tosses)
         Tosses, 1 for heads.
 
-    start : sequence of 2 floats
-        The starting (theta_A, theta_B).
+    start : sequence of floats
+        The starting probabilities of heads, (theta_A, theta_B) for two coins.
 
-    weights : sequence of 2 floats, default=(0.5, 0.5)
-        The known probabilities of picking coin A and coin B.
+    weights : sequence of floats, default=(0.5, 0.5)
+        The known probabilities of picking each coin, as many as ``start``.
 
     max_iter : int, default=MAX_ITER
         Number of EM iterations at most; exactly that many when ``tol=0``.
@@ -118,14 +117,15 @@ def fit_coins(X, start, weights=(0.5, 0.5), max_iter=MAX_ITER, tol=TOL):
     Returns
     -------
     est : BernoulliMixtureEM
-        Fitted; ``est.means_[:, 0]`` is (theta_A, theta_B).
+        Fitted; ``est.means_[:, 0]`` is (theta_A, theta_B). With
+        ``max_iter=0`` it stays at ``start`` (no E-step, no warning).
     """
     est = BernoulliMixtureEM(
-        n_components=2,
+        n_components=len(start),
         tie_features=True,
         fit_weights=False,
         weights_init=list(weights),
-        means_init=[[start[0]], [start[1]]],
+        means_init=[[theta] for theta in start],
         max_iter=max_iter,
         tol=tol,
     )
@@ -158,27 +158,31 @@ def known_coin_estimates(X, coins, n_coins=2):
     return theta
 
 
-def coin_log_likelihood(X, theta, weights):
-    """Total log-likelihood of the sets under a mixture of coins.
+def log_likelihood_at(X, theta, weights):
+    """Total log-likelihood of the sets under given coins and weights.
 
     ``sum_i log sum_k w_k t_k^h_i (1 - t_k)^(m - h_i)``, with ``h_i`` heads in
-    the ``m`` tosses of set ``i`` (``0 log 0 = 0``).
+    the ``m`` tosses of set ``i``, as the estimator computes it: the model of
+    :func:`fit_coins` started at ``theta`` and stopped there (``max_iter=0``),
+    scored by :meth:`~skcoinmix.BernoulliMixtureEM.score_samples`. Like every
+    probability of the estimator, ``theta`` is clipped to
+    ``[1e-10, 1 - 1e-10]``.
 
     Parameters
     ----------
     X : ndarray of shape (n_sets, n_tosses)
-    theta : array-like of shape (n_coins,)
-    weights : array-like of shape (n_coins,)
+        At least 2 sets, as for the estimator's ``fit``.
+    theta : sequence of floats
+        Each coin's probability of heads.
+    weights : sequence of floats
+        Each coin's probability of being picked, summing to 1.
 
     Returns
     -------
     log_likelihood : float
     """
-    heads = X.sum(axis=1)[:, np.newaxis]
-    tails = X.shape[1] - heads
-    theta = np.asarray(theta, dtype=np.float64)
-    log_prob = xlogy(heads, theta) + xlog1py(tails, -theta)
-    return float(logsumexp(log_prob, b=np.asarray(weights), axis=1).sum())
+    est = fit_coins(X, theta, weights=weights, max_iter=0, tol=0)
+    return float(est.score_samples(X).sum())
 
 
 def _paragraph(text):
@@ -241,13 +245,9 @@ def paper_report():
     )
 
     def row(label, est):
-        theta = est.means_[:, 0]
+        log_likelihood = float(est.score_samples(X).sum())
         return _estimate_row(
-            label,
-            str(est.n_iter_),
-            theta,
-            coin_log_likelihood(X, theta, weights),
-            2,
+            label, str(est.n_iter_), est.means_[:, 0], log_likelihood, 2
         )
 
     rows = [row("EM start (Fig. 1b)", start)]
@@ -260,7 +260,7 @@ def paper_report():
             "known coins (Fig. 1a)",
             "-",
             known,
-            coin_log_likelihood(X, known, weights),
+            log_likelihood_at(X, known, weights),
             2,
         )
     )
@@ -313,10 +313,10 @@ def simulation_report(n_sets, n_tosses, probs, weights, start, random_state):
     log_likelihood_em = est.score(X) * n_sets
 
     known_log_likelihood = (
-        math.nan if np.any(np.isnan(known)) else coin_log_likelihood(X, known, weights)
+        math.nan if np.any(np.isnan(known)) else log_likelihood_at(X, known, weights)
     )
     rows = [
-        _estimate_row("true", "-", probs, coin_log_likelihood(X, probs, weights), 3),
+        _estimate_row("true", "-", probs, log_likelihood_at(X, probs, weights), 3),
         _estimate_row("known coins", "-", known, known_log_likelihood, 3),
         _estimate_row("EM", str(est.n_iter_), theta_em, log_likelihood_em, 3),
     ]
