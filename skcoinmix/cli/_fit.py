@@ -2,7 +2,9 @@
 
 It fits a latent class model to a CSV file of 0/1 answers (empty cells and
 NA are missing) and prints its fit report; with a range of numbers of
-classes it prints one line per model and marks the lowest BIC. See
+classes it prints one line per model and marks the lowest BIC. The models
+that ``--model`` chooses from, their options and the values their files may
+hold are in the registry :mod:`._models`; this module names none. See
 ``python -m skcoinmix fit --help`` and docs/cli.rst.
 """
 
@@ -19,7 +21,8 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from .. import BernoulliMixtureEM, fit_report
+from .. import fit_report
+from . import _models
 from ._argtypes import finite_float, integer_at_least
 from ._csv import DataError, check_writable, format_posteriors, read_table
 from ._text import format_table
@@ -50,6 +53,9 @@ skipped. Every column except the weights column is an item.
 
 With a range of numbers of classes (--n-components 1-6), one model is fitted
 per number and one line printed for each; the lowest BIC is marked.
+
+--model chooses the model; the default, auto, fits 0/1 answers with the
+Bernoulli model (a latent class model).
 
 Errors in the file or the options are reported on stderr with exit status 2."""
 
@@ -151,14 +157,6 @@ def add_command(commands, prog):
         f"TOL (default: {FIT_TOL:g})",
     )
     fit.add_argument(
-        "--binarize",
-        type=finite_float(),
-        default=None,
-        metavar="THRESHOLD",
-        help="accept any numbers: values above THRESHOLD are read as 1, the "
-        "others as 0 (default: the answers must be 0 or 1)",
-    )
-    fit.add_argument(
         "--weights-column",
         default=None,
         metavar="NAME",
@@ -178,26 +176,27 @@ def add_command(commands, prog):
         action="store_true",
         help="print the report as JSON (a list of reports with a range of K)",
     )
+    _models.add_arguments(fit)
     return fit
 
 
 class FittedModel(NamedTuple):
     """One fitted number of classes: estimator, report and warnings."""
 
-    estimator: BernoulliMixtureEM
+    estimator: object
     report: object
     warnings: list
 
 
-def fit_model(table, n_components, *, n_init, random_state, tol, max_iter, binarize):
-    """Fit one latent class model to a parsed table and report it.
+def fit_model(table, estimator):
+    """Fit a model to a parsed table and report it.
 
     Parameters
     ----------
     table : skcoinmix.cli._csv.Table
-    n_components : int
-    n_init, random_state, tol, max_iter, binarize
-        As in :class:`~skcoinmix.BernoulliMixtureEM`.
+    estimator : estimator
+        Unfitted, as a registry entry builds it (:mod:`._models`); fitted
+        here, in place.
 
     Returns
     -------
@@ -210,14 +209,8 @@ def fit_model(table, n_components, *, n_init, random_state, tol, max_iter, binar
     skcoinmix.cli._csv.DataError
         If the estimator refuses the data.
     """
-    est = BernoulliMixtureEM(
-        n_components=n_components,
-        n_init=n_init,
-        tol=tol,
-        max_iter=max_iter,
-        random_state=random_state,
-        binarize=binarize,
-    )
+    est = estimator
+    n_components, max_iter = est.n_components, est.max_iter
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -237,7 +230,7 @@ def fit_model(table, n_components, *, n_init, random_state, tol, max_iter, binar
         if issubclass(warning.category, ConvergenceWarning):
             messages.append(
                 f"K={n_components}: EM did not converge within {max_iter} "
-                f"iterations (tol={tol:g}) in its best start; the estimates may "
+                f"iterations (tol={est.tol:g}) in its best start; the estimates may "
                 "not be a maximum. Try a larger --max-iter."
             )
         else:
@@ -269,12 +262,11 @@ def _data_summary(name, table):
     return text + "."
 
 
-def _settings_summary(args):
-    binarize = "none (0/1 data)" if args.binarize is None else f"{args.binarize:g}"
+def _settings_summary(args, model):
     return (
         f"EM: {args.n_init} random start{'s' if args.n_init != 1 else ''} per "
         f"model, tol={args.tol:g}, max_iter={args.max_iter}, "
-        f"random_state={args.seed}, binarize={binarize}."
+        f"random_state={args.seed}, {model.settings(args)}."
     )
 
 
@@ -340,21 +332,18 @@ def run(args, prog="skcoinmix fit", stdout=None, stderr=None):
     Returns
     -------
     status : int
-        0 on success; EXIT_INVALID (2) when the file, the data or the output
-        path cannot be used (the message is on stderr); EXIT_INTERRUPTED (130)
-        after Ctrl-C.
+        0 on success; EXIT_INVALID (2) when the options together, the file,
+        the data or the output path cannot be used (the message is on
+        stderr); EXIT_INTERRUPTED (130) after Ctrl-C.
     """
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
     progress = stderr.isatty()
     try:
+        spec, values = _models.resolve(args)
         if args.posteriors is not None:
             check_writable(args.posteriors, None if args.data == "-" else args.data)
-        table = read_table(
-            args.data,
-            weights_column=args.weights_column,
-            binarize=args.binarize is not None,
-        )
+        table = read_table(args.data, weights_column=args.weights_column, values=values)
         choice = args.n_components
         _check_enough_rows(table, max(choice.values))
         models = []
@@ -368,26 +357,26 @@ def run(args, prog="skcoinmix fit", stdout=None, stderr=None):
                     flush=True,
                 )
                 started = time.perf_counter()
-            model = fit_model(
-                table,
-                n_components,
+            estimator = spec.build(
+                args,
+                n_components=n_components,
                 n_init=args.n_init,
-                random_state=args.seed,
                 tol=args.tol,
                 max_iter=args.max_iter,
-                binarize=args.binarize,
+                random_state=args.seed,
             )
+            fitted = fit_model(table, estimator)
             if progress:
                 print(f" done in {time.perf_counter() - started:.1f} s", file=stderr)
-            for message in model.warnings:
+            for message in fitted.warnings:
                 print(f"{prog}: warning: {message}", file=stderr)
-            models.append(model)
+            models.append(fitted)
         reports = [model.report for model in models]
         best = int(np.argmin([report.bic for report in reports]))
         if args.posteriors is not None:
             resp = models[best].estimator.predict_proba(table.X)
             _write(args.posteriors, format_posteriors(resp))
-    except DataError as exc:
+    except (DataError, _models.OptionError) as exc:
         print(f"{prog}: error: {exc}", file=stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
@@ -406,12 +395,12 @@ def run(args, prog="skcoinmix fit", stdout=None, stderr=None):
         print(json.dumps(output, indent=2), file=stdout)
     elif choice.is_range:
         print(_data_summary(name, table), file=stdout)
-        print(_settings_summary(args), file=stdout)
+        print(_settings_summary(args, spec), file=stdout)
         print(file=stdout)
         print(comparison_table(reports, best), file=stdout)
     else:
         print(_data_summary(name, table), file=stdout)
-        print(_settings_summary(args), file=stdout)
+        print(_settings_summary(args, spec), file=stdout)
         print(file=stdout)
         print(reports[0], file=stdout)
     return 0
