@@ -200,6 +200,26 @@ def test_main_bad_options_exit_2(argv, message, capsys):
     assert captured.out == ""
 
 
+def test_demo_help_names_the_command(capsys):
+    with pytest.raises(SystemExit) as exc_info:
+        main(["demo", "--help"])
+    assert exc_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: python -m skcoinmix demo [-h] [--n-sets N]")
+    for option in (*DEMO_OPTIONS, "--random-state"):
+        assert option in out
+
+
+def test_demo_errors_name_the_command(capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "--n-sets", "0"])
+    assert (
+        capsys.readouterr()
+        .err.splitlines()[-1]
+        .startswith("python -m skcoinmix demo: error: argument --n-sets")
+    )
+
+
 def test_main_version(capsys):
     with pytest.raises(SystemExit) as exc_info:
         main(["--version"])

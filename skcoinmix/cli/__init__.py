@@ -4,10 +4,13 @@ Two programs share it, each in its own module:
 
 - ``demo`` (:mod:`._demo`, the default when no command is given): the
   two-coin example of EM, step by step;
-- ``fit`` (:mod:`._fit`): a latent class model fitted to a CSV file of 0/1
-  answers (read by :mod:`._csv`), with its fit report.
+- ``fit`` (:mod:`._fit`): a latent class model fitted to a CSV file (read
+  by :mod:`._csv`), with its fit report; the models it can fit are the
+  registry :mod:`._models`.
 
-This module builds the top-level parser and dispatches. ``main(argv)``
+Each adds its own command and options; this module builds the top-level
+parser (which also takes the demo's options, for ``python -m skcoinmix
+--n-sets 100``) and dispatches. ``main(argv)``
 returns the exit status, so it can be called in-process.
 """
 
@@ -59,7 +62,7 @@ def build_parser(prog=None):
         metavar="COMMAND",
         description="With no command, the demo runs.",
     )
-    _demo.add_command(commands)
+    _demo.add_command(commands, prog)
     _fit.add_command(commands, prog)
     return parser
 

@@ -423,8 +423,14 @@ def add_arguments(parser):
     )
 
 
-def add_command(commands):
+def add_command(commands, prog):
     """Add the ``demo`` command to the subparsers ``commands``.
+
+    Parameters
+    ----------
+    commands : argparse subparsers action
+    prog : str
+        The top-level program's name.
 
     Returns
     -------
@@ -433,6 +439,7 @@ def add_command(commands):
     """
     demo = commands.add_parser(
         "demo",
+        prog=f"{prog} demo",
         help="the two-coin EM example (the default)",
         description=DESCRIPTION,
         epilog=EPILOG,
