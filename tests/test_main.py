@@ -220,6 +220,13 @@ def test_demo_errors_name_the_command(capsys):
     )
 
 
+def test_module_entry_point_is_the_cli_main():
+    # ``python -m skcoinmix`` and the ``skcoinmix`` script run the same main.
+    from skcoinmix import __main__
+
+    assert __main__.main is main
+
+
 def test_main_version(capsys):
     with pytest.raises(SystemExit) as exc_info:
         main(["--version"])

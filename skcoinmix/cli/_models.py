@@ -35,7 +35,16 @@ from .. import BernoulliMixtureEM
 from ._argtypes import finite_float
 from ._csv import BINARY, NUMBERS
 
-__all__ = ["AUTO", "MODELS", "MODEL_OPTIONS", "CliModel", "OptionError", "resolve"]
+__all__ = [
+    "AUTO",
+    "MODELS",
+    "MODEL_OPTIONS",
+    "CliModel",
+    "OptionError",
+    "add_arguments",
+    "dest",
+    "resolve",
+]
 
 #: The ``--model`` value that lets the command choose.
 AUTO = "auto"
