@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from skcoinmix.__main__ import main
-from skcoinmix._cli_io import DataError, read_table
+from skcoinmix.cli import main
+from skcoinmix.cli._csv import DataError, read_table
 from skcoinmix.datasets import make_bernoulli_mixture
 
 #: The repository root, first on the subprocesses' PYTHONPATH.

@@ -1,4 +1,4 @@
-"""Tests of ``python -m skcoinmix fit`` (skcoinmix/__main__.py, skcoinmix/_cli_io.py)."""
+"""Tests of ``python -m skcoinmix fit`` (skcoinmix/cli/_fit.py and _csv.py)."""
 
 import csv
 import dataclasses
@@ -12,16 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skcoinmix import BernoulliMixtureEM
-from skcoinmix.__main__ import main
-from skcoinmix._cli_io import (
+from skcoinmix import BernoulliMixtureEM, fit_report
+from skcoinmix.cli import _models, main
+from skcoinmix.cli._csv import (
+    NUMBERS,
     DataError,
     format_posteriors,
     parse_cell,
     parse_table,
     read_table,
 )
-from skcoinmix._report import fit_report
 from skcoinmix.datasets import make_bernoulli_mixture
 
 #: The repository root, so that a subprocess imports this very package.
@@ -551,7 +551,42 @@ def test_demo_options_before_fit_are_refused(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc_info:
         main(["--random-state", "3", "fit", path, "--n-components", "2"])
     assert exc_info.value.code == 2
-    assert "--random-state belongs to the demo" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--random-state before 'fit' belongs to the demo" in err
+    assert "the options of fit go after 'fit'" in err
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        ["--random-state", "0"],
+        ["--n-sets", "10"],
+        ["--probs", "0.3", "0.7"],
+        ["--weights", "0.5", "0.5"],
+    ],
+)
+def test_demo_options_before_fit_are_refused_even_at_their_defaults(
+    before, tmp_path, capsys
+):
+    # Refused because they were typed, not because they differ from the
+    # demo's defaults: nothing typed is ever ignored.
+    path = write(tmp_path / "data.csv", "a,b\n0,1\n1,0\n")
+    with pytest.raises(SystemExit) as exc_info:
+        main([*before, "fit", path, "--n-components", "2"])
+    assert exc_info.value.code == 2
+    captured = capsys.readouterr()
+    assert f"{before[0]} before 'fit' belongs to the demo" in captured.err
+    assert captured.out == ""
+
+
+def test_demo_options_before_fit_are_all_named(tmp_path, capsys):
+    path = write(tmp_path / "data.csv", "a,b\n0,1\n1,0\n")
+    argv = ["--n-sets", "5", "--start", "0.2", "0.3", "fit", path]
+    with pytest.raises(SystemExit):
+        main([*argv, "--n-components", "2"])
+    assert "--n-sets, --start before 'fit' belong to the demo" in (
+        capsys.readouterr().err
+    )
 
 
 def test_fit_help(capsys):
@@ -569,6 +604,132 @@ def test_fit_help(capsys):
         "--json",
     ):
         assert option in out
+
+
+# ---------------------------------------------------------------- --model
+def test_fit_model_bernoulli_is_the_default(tmp_path, capsys):
+    X = make_data(missing=0.05)
+    path = write(tmp_path / "data.csv", csv_text(X))
+    auto = run_json(capsys, fit_args(path, 2, "--json"))
+    named = run_json(capsys, fit_args(path, 2, "--json", "--model", "bernoulli"))
+    assert named == auto
+    # Same arithmetic as the estimator called directly: equal to rounding.
+    assert named["log_likelihood"] == pytest.approx(
+        fitted(X, 2).score(X) * len(X), rel=1e-12
+    )
+
+
+def test_fit_model_auto_refusal_mentions_model(tmp_path, capsys):
+    path = write(tmp_path / "counts.csv", "a,b\n0,1\n1,2\n1,0\n")
+    assert main(fit_args(path, 2)) == 2
+    err = capsys.readouterr().err
+    assert "column 'b' is not binary: found '2' (line 3)" in err
+    assert "--binarize THRESHOLD" in err
+    assert "--model auto fits the bernoulli model, for 0/1 answers." in err
+    # Named, the model is not chosen by auto: nothing to say about --model.
+    assert main([*fit_args(path, 2), "--model", "bernoulli"]) == 2
+    err = capsys.readouterr().err
+    assert "column 'b' is not binary" in err
+    assert "--model" not in err
+
+
+def test_fit_model_unknown_exits_2(tmp_path, capsys):
+    path = write(tmp_path / "data.csv", "a,b\n0,1\n1,0\n")
+    with pytest.raises(SystemExit) as exc_info:
+        main([*fit_args(path, 2), "--model", "poisson"])
+    assert exc_info.value.code == 2
+    assert "argument --model: invalid choice: 'poisson'" in capsys.readouterr().err
+
+
+@pytest.fixture
+def threshold_model(monkeypatch):
+    """A second model in the registry, as a new model would be added.
+
+    "threshold": Bernoulli on numbers cut at ``--cut`` (what --binarize
+    does), under its own name and option, not chosen by ``--model auto``.
+    """
+    monkeypatch.setitem(
+        _models.MODEL_OPTIONS,
+        "--cut",
+        {"type": float, "metavar": "C", "help": "values above C are 1"},
+    )
+    monkeypatch.setitem(
+        _models.MODELS,
+        "threshold",
+        _models.CliModel(
+            name="threshold",
+            help="numbers cut at --cut",
+            data="numbers",
+            options=("--cut",),
+            values=lambda args: NUMBERS,
+            build=lambda args, **common: BernoulliMixtureEM(
+                binarize=args.cut, **common
+            ),
+            settings=lambda args: f"cut={args.cut:g}",
+        ),
+    )
+
+
+def test_fit_model_registry_entry_adds_a_model(threshold_model, tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = make_data() * 3 + rng.integers(0, 3, size=(120, 5))  # 0..5
+    path = write(tmp_path / "scores.csv", csv_text(X))
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    help_text = capsys.readouterr().out
+    assert "--model {auto,bernoulli,threshold}" in help_text
+    assert "--cut C" in help_text
+    named = fit_args(path, 2, "--model", "threshold", "--cut", "2.5", "--json")
+    report = run_json(capsys, named)
+    # The same estimator as --binarize 2.5 builds: the same arithmetic.
+    assert report == run_json(capsys, fit_args(path, 2, "--binarize", "2.5", "--json"))
+    assert main(fit_args(path, 2, "--model", "threshold", "--cut", "2.5")) == 0
+    assert "cut=2.5." in capsys.readouterr().out
+
+
+def test_fit_model_auto_never_picks_a_model_not_marked_auto(
+    threshold_model, tmp_path, capsys
+):
+    # The new model would accept these numbers; auto still refuses them and
+    # names the model to choose.
+    path = write(tmp_path / "counts.csv", "a,b\n0,1\n1,2\n1,0\n")
+    assert main(fit_args(path, 2)) == 2
+    err = capsys.readouterr().err
+    assert "column 'b' is not binary" in err
+    assert err.rstrip().endswith(
+        "--model auto fits the bernoulli model, for 0/1 answers; for other "
+        "data, name the model: --model threshold."
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["--cut", "2"],
+            "--cut is an option of --model threshold, not of bernoulli (--model "
+            "auto fits bernoulli); pass --model threshold.",
+        ),
+        (
+            ["--model", "bernoulli", "--cut", "2"],
+            "--cut is an option of --model threshold, not of bernoulli.",
+        ),
+        (
+            ["--model", "threshold", "--cut", "2", "--binarize", "1"],
+            "--binarize is an option of --model bernoulli, not of threshold.",
+        ),
+    ],
+)
+def test_fit_model_options_of_another_model_exit_2(
+    extra, message, threshold_model, tmp_path, capsys
+):
+    path = write(tmp_path / "data.csv", "a,b\n0,1\n1,0\n")
+    posteriors = tmp_path / "post.csv"
+    assert main([*fit_args(path, 2), *extra, "--posteriors", str(posteriors)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"python -m skcoinmix fit: error: {message}\n"
+    assert captured.out == ""
+    assert not posteriors.exists()
 
 
 # --------------------------------------------------------------- helpers

@@ -1,18 +1,19 @@
-"""Tests of ``python -m skcoinmix`` (skcoinmix/__main__.py)."""
+"""Tests of ``python -m skcoinmix`` and its demo (skcoinmix/cli/_demo.py)."""
 
+import math
 import re
 
 import numpy as np
 import pytest
 
 import skcoinmix
-from skcoinmix.__main__ import (
-    coin_log_likelihood,
+from skcoinmix.cli import main
+from skcoinmix.cli._demo import (
     fit_coins,
-    format_table,
     known_coin_estimates,
-    main,
+    log_likelihood_at,
 )
+from skcoinmix.cli._text import format_table
 from skcoinmix.datasets import load_coin_example, make_coin_tosses
 
 #: EM on the coin example of C. B. Do and S. Batzoglou, "What is the
@@ -199,6 +200,33 @@ def test_main_bad_options_exit_2(argv, message, capsys):
     assert captured.out == ""
 
 
+def test_demo_help_names_the_command(capsys):
+    with pytest.raises(SystemExit) as exc_info:
+        main(["demo", "--help"])
+    assert exc_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: python -m skcoinmix demo [-h] [--n-sets N]")
+    for option in (*DEMO_OPTIONS, "--random-state"):
+        assert option in out
+
+
+def test_demo_errors_name_the_command(capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "--n-sets", "0"])
+    assert (
+        capsys.readouterr()
+        .err.splitlines()[-1]
+        .startswith("python -m skcoinmix demo: error: argument --n-sets")
+    )
+
+
+def test_module_entry_point_is_the_cli_main():
+    # ``python -m skcoinmix`` and the ``skcoinmix`` script run the same main.
+    from skcoinmix import __main__
+
+    assert __main__.main is main
+
+
 def test_main_version(capsys):
     with pytest.raises(SystemExit) as exc_info:
         main(["--version"])
@@ -207,24 +235,59 @@ def test_main_version(capsys):
 
 
 # --------------------------------------------------------------- helpers
-def test_coin_log_likelihood_matches_the_estimator(seed):
-    # Two independent computations of the same log-likelihood.
-    weights = (0.3, 0.7)
-    X, _ = make_coin_tosses(50, 12, [0.25, 0.6], weights, random_state=seed)
-    est = fit_coins(X, (0.4, 0.6), weights=weights)
-    assert coin_log_likelihood(X, est.means_[:, 0], weights) == pytest.approx(
-        est.score(X) * X.shape[0], rel=1e-9
+def product_over_tosses(X, theta, weights):
+    """The oracle of log_likelihood_at: each set's probability, toss by toss.
+
+    ``log sum_k w_k prod_j P(x_ij | t_k)``, in probability space with plain
+    Python floats (no logarithm before the last step, no scipy).
+    """
+    total = 0.0
+    for row in X:
+        p_row = 0.0
+        for t, w in zip(theta, weights, strict=True):
+            p = w
+            for toss in row:
+                p *= t if toss == 1 else 1.0 - t
+            p_row += p
+        total += math.log(p_row)
+    return total
+
+
+def test_log_likelihood_at_matches_a_product_over_tosses(rng):
+    n_coins = int(rng.integers(1, 4))
+    theta = rng.uniform(0.05, 0.95, size=n_coins)
+    weights = rng.dirichlet(np.ones(n_coins))
+    X, _ = make_coin_tosses(
+        50, 12, theta, weights, random_state=int(rng.integers(2**31))
+    )
+    # The oracle multiplies 12 factors in [0.05, 0.95] per set (no underflow,
+    # a few ulps of error per set); the estimator sums logarithms: the two
+    # totals (about -400) agree to ~1e-14 relative, checked to 1e-12.
+    assert log_likelihood_at(X, theta, weights) == pytest.approx(
+        product_over_tosses(X, theta, weights), rel=1e-12
     )
 
 
-def test_coin_log_likelihood_by_hand():
-    # One set HHT under one coin of probability 1/2: 3 tosses, log(1/8).
-    X = np.array([[1, 1, 0]])
-    assert coin_log_likelihood(X, [0.5], [1.0]) == pytest.approx(np.log(1 / 8))
-    # A coin that never gives heads cannot make a head, but the other can.
-    assert coin_log_likelihood(X, [0.0, 0.5], [0.5, 0.5]) == pytest.approx(
-        np.log(0.5 / 8)
+def test_log_likelihood_at_by_hand():
+    # Sets HHT and TTT under one coin of probability 1/2: 2 log(1/8).
+    X = np.array([[1, 1, 0], [0, 0, 0]])
+    assert log_likelihood_at(X, [0.5], [1.0]) == pytest.approx(2 * np.log(1 / 8))
+    # A coin that never gives heads cannot make HHT, but it makes TTT
+    # surely: log(0.5 / 8) + log(0.5 + 0.5 / 8). The estimator clips the
+    # probability 0 to 1e-10, which moves the total by about 3 tosses * 1e-10.
+    assert log_likelihood_at(X, [0.0, 0.5], [0.5, 0.5]) == pytest.approx(
+        np.log(0.5 / 8) + np.log(0.5 + 0.5 / 8), rel=0, abs=1e-9
     )
+
+
+def test_fit_coins_max_iter_0_keeps_the_start():
+    # What log_likelihood_at relies on: no update and no warning (warnings
+    # are errors in this test suite), the parameters exactly as given.
+    X = load_coin_example()
+    est = fit_coins(X, (0.3, 0.8), weights=(0.25, 0.75), max_iter=0, tol=0)
+    assert est.n_iter_ == 0
+    np.testing.assert_array_equal(est.means_, [[0.3] * 10, [0.8] * 10])
+    np.testing.assert_array_equal(est.weights_, [0.25, 0.75])
 
 
 def test_fit_coins_stops_after_max_iter_without_warning():

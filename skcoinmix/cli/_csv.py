@@ -6,9 +6,10 @@ names the line or the column at fault, so that the command line can print it
 without a traceback.
 
 A data file has a header naming the columns, then one row per respondent (or
-per response pattern, with a column of frequencies). A cell holds ``0`` or
-``1`` (any number with ``--binarize``); an empty cell, ``NA`` or ``NaN`` (in
-any case) is a missing answer. Blank lines are skipped.
+per response pattern, with a column of frequencies). What a cell may hold is
+the model's :class:`ValueRule`: ``0`` or ``1`` (:data:`BINARY`, the default),
+or any number (:data:`NUMBERS`); an empty cell, ``NA`` or ``NaN`` (in any
+case) is a missing answer. Blank lines are skipped.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -19,14 +20,18 @@ import io
 import math
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = [
+    "BINARY",
     "MISSING_TOKENS",
+    "NUMBERS",
     "DataError",
     "Table",
+    "ValueRule",
     "check_writable",
     "format_posteriors",
     "parse_table",
@@ -55,7 +60,7 @@ class Table:
         The names of the item columns, in file order (the weights column
         left out).
     X : ndarray of shape (n_rows, n_items), float64
-        The values, NaN for a missing answer; 0/1 unless binarised later.
+        The values, NaN for a missing answer.
     weights : ndarray of shape (n_rows,) or None
         The frequencies of the weights column, if one was named.
     weights_column : str or None
@@ -101,6 +106,47 @@ def parse_cell(text):
 
 def _is_binary(value):
     return value is not None and (math.isnan(value) or value in (0.0, 1.0))
+
+
+def _is_number(value):
+    return value is not None
+
+
+@dataclass(frozen=True)
+class ValueRule:
+    """Which cells an item column may hold, and what to say about the others.
+
+    Attributes
+    ----------
+    accepts : callable
+        ``accepts(value) -> bool`` for a cell as :func:`parse_cell` reads it:
+        a float, NaN when missing, None when not a finite number.
+    problem : str
+        The message about a column with other values: a format string with
+        the fields ``name`` (the column's name) and ``found`` (the values
+        and their lines).
+    hint : str, default=""
+        What the user can do about it (recode, an option), appended.
+    """
+
+    accepts: Callable[[float | None], bool]
+    problem: str
+    hint: str = ""
+
+
+#: 0/1 answers, or missing.
+BINARY = ValueRule(
+    _is_binary,
+    "column {name!r} is not binary: found {found}. Values must be 0 or 1, with "
+    "an empty cell, NA or NaN for a missing answer.",
+)
+
+#: Any finite number, or missing.
+NUMBERS = ValueRule(
+    _is_number,
+    "column {name!r} has values that are not numbers: {found}. Use numbers, or "
+    "an empty cell, NA or NaN for a missing answer.",
+)
 
 
 def _quote_values(found):
@@ -193,31 +239,21 @@ def _weights(names, rows, weights_column):
     return index, weights
 
 
-def _column_problems(name, texts, values, row_lines, binarize):
-    """The messages about one column (bad values), empty if none."""
+def _column_problems(name, texts, values, row_lines, rule):
+    """The messages about one column (values ``rule`` refuses), empty if none."""
     bad = {}
     for text, value, line in zip(texts, values, row_lines, strict=True):
-        ok = value is not None if binarize else _is_binary(value)
-        if not ok:
+        if not rule.accepts(value):
             bad.setdefault(text.strip(), line)
     if not bad:
         return []
     found = _quote_values(list(bad.items()))
-    hint = _separator_hint(bad)
-    if binarize:
-        return [
-            f"column {name!r} has values that are not numbers: {found}. Use "
-            "numbers, or an empty cell, NA or NaN for a missing answer." + hint
-        ]
     return [
-        f"column {name!r} is not binary: found {found}. Values must be 0 or 1, "
-        "with an empty cell, NA or NaN for a missing answer. Recode or drop "
-        "the column, or pass --binarize THRESHOLD to read numbers above "
-        "THRESHOLD as 1 and the others as 0." + hint
+        rule.problem.format(name=name, found=found) + rule.hint + _separator_hint(bad)
     ]
 
 
-def parse_table(lines, *, weights_column=None, binarize=False, source="the file"):
+def parse_table(lines, *, weights_column=None, values=BINARY, source="the file"):
     """Parse CSV text into a :class:`Table`.
 
     Parameters
@@ -228,9 +264,8 @@ def parse_table(lines, *, weights_column=None, binarize=False, source="the file"
     weights_column : str, default=None
         The name of a column of frequencies (non-negative numbers, none
         missing), left out of the items.
-    binarize : bool, default=False
-        Whether the items may hold any number (binarised later); otherwise
-        they must be 0 or 1.
+    values : ValueRule, default=BINARY
+        What the items may hold: 0 or 1 by default.
     source : str, default="the file"
         How to name the data in messages.
 
@@ -243,8 +278,8 @@ def parse_table(lines, *, weights_column=None, binarize=False, source="the file"
     DataError
         If there is no header or no data row, a row has more or fewer cells
         than the header, a column name is empty or repeated, the weights
-        column is missing or holds a bad value, an item holds a value other
-        than 0 and 1 (a non-number with ``binarize``), or an item has no
+        column is missing or holds a bad value, an item holds a value that
+        ``values`` refuses (every such column is named), or an item has no
         observed value among the rows with a positive weight.
     """
     records = _records(lines)
@@ -282,12 +317,12 @@ def parse_table(lines, *, weights_column=None, binarize=False, source="the file"
     problems = []
     for column, j in enumerate(item_indices):
         texts = [cells[j] for _, cells in rows]
-        values = [parse_cell(text) for text in texts]
-        messages = _column_problems(names[j], texts, values, row_lines, binarize)
+        parsed = [parse_cell(text) for text in texts]
+        messages = _column_problems(names[j], texts, parsed, row_lines, values)
         if messages:
             problems += messages
             continue
-        X[:, column] = values
+        X[:, column] = parsed
         if np.all(np.isnan(X[positive, column])):
             where = (
                 " among the rows with a positive weight" if weights is not None else ""
@@ -323,7 +358,7 @@ def _decode(data, source):
         ) from None
 
 
-def read_table(path, *, weights_column=None, binarize=False, stdin=None):
+def read_table(path, *, weights_column=None, values=BINARY, stdin=None):
     """Read and parse a CSV file (``"-"``: standard input).
 
     Standard input is read as a file is: its bytes are decoded as UTF-8, a
@@ -332,7 +367,7 @@ def read_table(path, *, weights_column=None, binarize=False, stdin=None):
     Parameters
     ----------
     path : str
-    weights_column, binarize
+    weights_column, values
         As in :func:`parse_table`.
     stdin : file, default=None
         What ``"-"`` reads, binary or text; None means ``sys.stdin`` (its
@@ -376,7 +411,7 @@ def read_table(path, *, weights_column=None, binarize=False, stdin=None):
     return parse_table(
         io.StringIO(text, newline=""),
         weights_column=weights_column,
-        binarize=binarize,
+        values=values,
         source=source,
     )
 

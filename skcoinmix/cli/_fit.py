@@ -1,0 +1,406 @@
+"""The ``fit`` command: a latent class model fitted to a CSV file.
+
+It fits a latent class model to a CSV file of 0/1 answers (empty cells and
+NA are missing) and prints its fit report; with a range of numbers of
+classes it prints one line per model and marks the lowest BIC. The models
+that ``--model`` chooses from, their options and the values their files may
+hold are in the registry :mod:`._models`; this module names none. See
+``python -m skcoinmix fit --help`` and docs/cli.rst.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from .. import fit_report
+from . import _models
+from ._argtypes import finite_float, integer_at_least
+from ._csv import DataError, check_writable, format_posteriors, read_table
+from ._text import format_table
+
+#: The fit command's defaults, suited to latent class analysis: many random
+#: starts (LCA likelihoods have local maxima) and a tight tolerance.
+FIT_N_INIT = 10
+FIT_TOL = 1e-8
+FIT_MAX_ITER = 5000
+
+#: The exit status of ``fit`` when the data, the options or the output file
+#: cannot be used: the same as argparse's for invalid arguments.
+EXIT_INVALID = 2
+
+#: The exit status after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+
+FIT_DESCRIPTION = """\
+Fit a latent class model (a mixture of Bernoulli distributions, by EM) to a
+CSV file and print its fit report: class sizes, item-response
+probabilities, log-likelihood, AIC, BIC, G-squared, chi-squared, entropy.
+
+The file needs a header naming the columns, then one row per respondent
+(or per response pattern, with --weights-column). Answers are 0 or 1
+("0.0" and "1.0" too); an empty cell, NA or NaN (any case) is a missing
+answer, handled by full-information maximum likelihood. Blank lines are
+skipped. Every column except the weights column is an item.
+
+With a range of numbers of classes (--n-components 1-6), one model is fitted
+per number and one line printed for each; the lowest BIC is marked.
+
+--model chooses the model; the default, auto, fits 0/1 answers with the
+Bernoulli model (a latent class model).
+
+Errors in the file or the options are reported on stderr with exit status 2."""
+
+FIT_EPILOG = """\
+examples:
+  python -m skcoinmix fit answers.csv --n-components 3 --random-state 0
+  python -m skcoinmix fit answers.csv --n-components 1-5 --json
+  python -m skcoinmix fit patterns.csv --n-components 2 --weights-column count \\
+      --posteriors posteriors.csv"""
+
+
+class ComponentChoice(NamedTuple):
+    """The parsed ``--n-components``: the numbers to fit, and whether a range."""
+
+    values: tuple
+    is_range: bool
+
+
+def _n_components(text):
+    """``"3"`` or a range ``"1-6"``, for ``--n-components``."""
+    low, dash, high = text.partition("-")
+    try:
+        first = int(low)
+        last = int(high) if dash else first
+    except ValueError:
+        first = last = 0
+    if not 1 <= first <= last:
+        raise argparse.ArgumentTypeError(
+            "must be a number of classes K >= 1 or a range K1-K2 with "
+            f"1 <= K1 <= K2, got {text!r}"
+        )
+    return ComponentChoice(tuple(range(first, last + 1)), bool(dash))
+
+
+def add_command(commands, prog):
+    """Add the ``fit`` command to the subparsers ``commands``.
+
+    Parameters
+    ----------
+    commands : argparse subparsers action
+    prog : str
+        The top-level program's name.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        The command's parser.
+    """
+    fit = commands.add_parser(
+        "fit",
+        prog=f"{prog} fit",
+        help="fit a latent class model to a CSV file of 0/1 answers",
+        description=FIT_DESCRIPTION,
+        epilog=FIT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fit.add_argument(
+        "data",
+        metavar="DATA",
+        help="CSV file with a header row ('-' reads standard input)",
+    )
+    fit.add_argument(
+        "--n-components",
+        type=_n_components,
+        required=True,
+        metavar="K",
+        help="number of latent classes, or a range K1-K2 to compare "
+        "(one line per K, lowest BIC marked)",
+    )
+    fit.add_argument(
+        "--n-init",
+        type=integer_at_least(1),
+        default=FIT_N_INIT,
+        metavar="N",
+        help=f"random starts of EM per model; the best is kept (default: {FIT_N_INIT})",
+    )
+    fit.add_argument(
+        "--random-state",
+        dest="seed",
+        type=integer_at_least(0, 2**32 - 1),
+        default=None,
+        metavar="SEED",
+        help="seed of the random starts, for reproducible results "
+        "(default: none, different starts on each run)",
+    )
+    fit.add_argument(
+        "--max-iter",
+        type=integer_at_least(1),
+        default=FIT_MAX_ITER,
+        metavar="N",
+        help=f"EM iterations per start at most (default: {FIT_MAX_ITER})",
+    )
+    fit.add_argument(
+        "--tol",
+        type=finite_float(minimum=0.0),
+        default=FIT_TOL,
+        metavar="TOL",
+        help="EM stops when the mean log-likelihood per row changes by less than "
+        f"TOL (default: {FIT_TOL:g})",
+    )
+    fit.add_argument(
+        "--weights-column",
+        default=None,
+        metavar="NAME",
+        help="the column of frequencies of a table of response patterns "
+        "(non-negative numbers), used as sample weights and not as an item",
+    )
+    fit.add_argument(
+        "--posteriors",
+        default=None,
+        metavar="FILE",
+        help="write each row's posterior class probabilities (class_1 .. "
+        "class_K) and its most probable class (modal_class, numbered from 1) "
+        "to this CSV file; with a range of K, those of the lowest-BIC model",
+    )
+    fit.add_argument(
+        "--json",
+        action="store_true",
+        help="print the report as JSON (a list of reports with a range of K)",
+    )
+    _models.add_arguments(fit)
+    return fit
+
+
+class FittedModel(NamedTuple):
+    """One fitted number of classes: estimator, report and warnings."""
+
+    estimator: object
+    report: object
+    warnings: list
+
+
+def fit_model(table, estimator):
+    """Fit a model to a parsed table and report it.
+
+    Parameters
+    ----------
+    table : skcoinmix.cli._csv.Table
+    estimator : estimator
+        Unfitted, as a registry entry builds it (:mod:`._models`); fitted
+        here, in place.
+
+    Returns
+    -------
+    model : FittedModel
+        The report's items are named after the table's columns; the warnings
+        raised by the fit are returned as messages, not raised.
+
+    Raises
+    ------
+    skcoinmix.cli._csv.DataError
+        If the estimator refuses the data.
+    """
+    est = estimator
+    n_components, max_iter = est.n_components, est.max_iter
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            est.fit(table.X, sample_weight=table.weights)
+        except ValueError as exc:
+            raise DataError(f"cannot fit {n_components} classes: {exc}") from None
+        try:
+            report = fit_report(est, table.X, sample_weight=table.weights)
+        except ValueError as exc:  # weights whose totals overflow float64
+            raise DataError(
+                f"cannot report on {n_components} classes with the weights of "
+                f"column {table.weights_column!r}: {exc}"
+            ) from None
+    report = dataclasses.replace(report, item_labels=tuple(table.columns))
+    messages = []
+    for warning in caught:
+        if issubclass(warning.category, ConvergenceWarning):
+            messages.append(
+                f"K={n_components}: EM did not converge within {max_iter} "
+                f"iterations (tol={est.tol:g}) in its best start; the estimates may "
+                "not be a maximum. Try a larger --max-iter."
+            )
+        else:
+            messages.append(f"K={n_components}: {warning.message}")
+    return FittedModel(est, report, messages)
+
+
+def _check_enough_rows(table, n_components):
+    n_rows = table.X.shape[0]
+    positive = n_rows if table.weights is None else int((table.weights > 0).sum())
+    needed = max(2, n_components)
+    if positive < needed:
+        which = "data rows" if table.weights is None else "rows with a positive weight"
+        classes = f"{n_components} class{'es' if n_components != 1 else ''}"
+        raise DataError(
+            f"{classes} need at least {needed} {which}, but the data have {positive}."
+        )
+
+
+def _data_summary(name, table):
+    n_rows, n_items = table.X.shape
+    text = (
+        f"Data: {name}, {n_rows} row{'s' if n_rows != 1 else ''}, "
+        f"{n_items} item{'s' if n_items != 1 else ''}, "
+        f"{table.n_missing} missing answer{'s' if table.n_missing != 1 else ''}"
+    )
+    if table.weights_column is not None:
+        text += f", weights from column {table.weights_column!r}"
+    return text + "."
+
+
+def _settings_summary(args, model):
+    return (
+        f"EM: {args.n_init} random start{'s' if args.n_init != 1 else ''} per "
+        f"model, tol={args.tol:g}, max_iter={args.max_iter}, "
+        f"random_state={args.seed}, {model.settings(args)}."
+    )
+
+
+def comparison_table(reports, best):
+    """One line per model: K, parameters, log-likelihood, AIC, BIC, entropy.
+
+    Parameters
+    ----------
+    reports : list of FitReport
+    best : int
+        The index of the model marked "lowest BIC".
+
+    Returns
+    -------
+    table : str
+        The relative entropy is shown as "-" for one class, where it is 1 by
+        convention.
+    """
+    rows = []
+    for index, report in enumerate(reports):
+        notes = []
+        if index == best:
+            notes.append("<- lowest BIC")
+        if not report.converged:
+            notes.append("(did not converge)")
+        rows.append(
+            [
+                str(report.n_components),
+                str(report.n_parameters),
+                f"{report.log_likelihood:.4f}",
+                f"{report.aic:.4f}",
+                f"{report.bic:.4f}",
+                "-" if report.n_components == 1 else f"{report.relative_entropy:.4f}",
+                " ".join(notes),
+            ]
+        )
+    header = ("K", "parameters", "log-likelihood", "AIC", "BIC", "entropy", "")
+    return format_table(header, rows, "rrrrrrl")
+
+
+def _write(path, text):
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise DataError(f"cannot write the posteriors to {path!r}: {reason}.") from None
+
+
+def run(args, prog="skcoinmix fit", stdout=None, stderr=None):
+    """The ``fit`` command, from parsed arguments.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed by a parser set up with :func:`add_command`.
+    prog : str, default="skcoinmix fit"
+        The command's name in messages.
+    stdout, stderr : file, default=None
+        Where the output and the messages go; None: ``sys.stdout`` and
+        ``sys.stderr``.
+
+    Returns
+    -------
+    status : int
+        0 on success; EXIT_INVALID (2) when the options together, the file,
+        the data or the output path cannot be used (the message is on
+        stderr); EXIT_INTERRUPTED (130) after Ctrl-C.
+    """
+    stdout = sys.stdout if stdout is None else stdout
+    stderr = sys.stderr if stderr is None else stderr
+    progress = stderr.isatty()
+    try:
+        spec, values = _models.resolve(args)
+        if args.posteriors is not None:
+            check_writable(args.posteriors, None if args.data == "-" else args.data)
+        table = read_table(args.data, weights_column=args.weights_column, values=values)
+        choice = args.n_components
+        _check_enough_rows(table, max(choice.values))
+        models = []
+        for n_components in choice.values:
+            if progress:
+                print(
+                    f"fitting K={n_components} ({args.n_init} random "
+                    f"start{'s' if args.n_init != 1 else ''}) ...",
+                    end="",
+                    file=stderr,
+                    flush=True,
+                )
+                started = time.perf_counter()
+            estimator = spec.build(
+                args,
+                n_components=n_components,
+                n_init=args.n_init,
+                tol=args.tol,
+                max_iter=args.max_iter,
+                random_state=args.seed,
+            )
+            fitted = fit_model(table, estimator)
+            if progress:
+                print(f" done in {time.perf_counter() - started:.1f} s", file=stderr)
+            for message in fitted.warnings:
+                print(f"{prog}: warning: {message}", file=stderr)
+            models.append(fitted)
+        reports = [model.report for model in models]
+        best = int(np.argmin([report.bic for report in reports]))
+        if args.posteriors is not None:
+            resp = models[best].estimator.predict_proba(table.X)
+            _write(args.posteriors, format_posteriors(resp))
+    except (DataError, _models.OptionError) as exc:
+        print(f"{prog}: error: {exc}", file=stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print(f"\n{prog}: interrupted", file=stderr)
+        return EXIT_INTERRUPTED
+
+    name = "standard input" if args.data == "-" else repr(args.data)
+    if args.json:
+        if choice.is_range:
+            output = [
+                {**report.to_dict(), "lowest_bic": index == best}
+                for index, report in enumerate(reports)
+            ]
+        else:
+            output = reports[0].to_dict()
+        print(json.dumps(output, indent=2), file=stdout)
+    elif choice.is_range:
+        print(_data_summary(name, table), file=stdout)
+        print(_settings_summary(args, spec), file=stdout)
+        print(file=stdout)
+        print(comparison_table(reports, best), file=stdout)
+    else:
+        print(_data_summary(name, table), file=stdout)
+        print(_settings_summary(args, spec), file=stdout)
+        print(file=stdout)
+        print(reports[0], file=stdout)
+    return 0
