@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skcoinmix import BernoulliMixtureEM, fit_report
+from skcoinmix import BernoulliMixtureEM, BinomialMixtureEM, fit_report
 from skcoinmix.cli import _models, main
 from skcoinmix.cli._csv import (
     NUMBERS,
@@ -625,7 +625,10 @@ def test_fit_model_auto_refusal_mentions_model(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "column 'b' is not binary: found '2' (line 3)" in err
     assert "--binarize THRESHOLD" in err
-    assert "--model auto fits the bernoulli model, for 0/1 answers." in err
+    assert (
+        "--model auto fits the bernoulli model, for 0/1 answers; for other data, "
+        "name the model: --model binomial." in err
+    )
     # Named, the model is not chosen by auto: nothing to say about --model.
     assert main([*fit_args(path, 2), "--model", "bernoulli"]) == 2
     err = capsys.readouterr().err
@@ -677,7 +680,7 @@ def test_fit_model_registry_entry_adds_a_model(threshold_model, tmp_path, capsys
     with pytest.raises(SystemExit):
         main(["fit", "--help"])
     help_text = capsys.readouterr().out
-    assert "--model {auto,bernoulli,threshold}" in help_text
+    assert "--model {auto,bernoulli,binomial,threshold}" in help_text
     assert "--cut C" in help_text
     named = fit_args(path, 2, "--model", "threshold", "--cut", "2.5", "--json")
     report = run_json(capsys, named)
@@ -698,7 +701,7 @@ def test_fit_model_auto_never_picks_a_model_not_marked_auto(
     assert "column 'b' is not binary" in err
     assert err.rstrip().endswith(
         "--model auto fits the bernoulli model, for 0/1 answers; for other "
-        "data, name the model: --model threshold."
+        "data, name the model: --model binomial or threshold."
     )
 
 
@@ -730,6 +733,63 @@ def test_fit_model_options_of_another_model_exit_2(
     assert captured.err == f"python -m skcoinmix fit: error: {message}\n"
     assert captured.out == ""
     assert not posteriors.exists()
+
+
+def _binomial_counts(rng, n_samples=90):
+    """Counts out of 4 trials of 5 items from two classes, as a float array."""
+    groups = rng.integers(2, size=n_samples)
+    means = np.array([[0.8, 0.7, 0.2, 0.5, 0.9], [0.2, 0.3, 0.6, 0.5, 0.4]])
+    return rng.binomial(4, means[groups]).astype(np.float64)
+
+
+def test_fit_model_binomial_equals_the_estimator(tmp_path, capsys):
+    X = _binomial_counts(np.random.default_rng(SEED))
+    X[3, 1] = np.nan
+    path = write(tmp_path / "counts.csv", csv_text(X))
+    report = run_json(
+        capsys, fit_args(path, 2, "--json", "--model", "binomial", "--n-trials", "4")
+    )
+    est = BinomialMixtureEM(
+        2,
+        n_trials=4,
+        n_init=N_INIT,
+        random_state=SEED,
+        tol=1e-8,
+        max_iter=5000,
+    ).fit(X)
+    # The CLI builds this very estimator: the same arithmetic.
+    assert report["log_likelihood"] == pytest.approx(est.score(X) * len(X), rel=1e-12)
+    assert report["n_parameters"] == est.n_parameters_ == 2 * 5 + 1
+    assert main(fit_args(path, 2, "--model", "binomial", "--n-trials", "4")) == 0
+    out = capsys.readouterr().out
+    assert "n_trials=4." in out and "BinomialMixtureEM" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["--model", "binomial"],
+            "--model binomial needs --n-trials N, the number of trials behind "
+            "each count: no default could be right for every data set",
+        ),
+        (
+            ["--model", "binomial", "--n-trials", "3"],
+            "column 'a' has values that are not counts from 0 to 3: '4' (line 2). "
+            "Counts must lie between 0 and --n-trials, with an empty cell, NA or "
+            "NaN for a missing count.",
+        ),
+        (
+            ["--n-trials", "4"],
+            "--n-trials is an option of --model binomial, not of bernoulli "
+            "(--model auto fits bernoulli); pass --model binomial.",
+        ),
+    ],
+)
+def test_fit_model_binomial_refusals_exit_2(extra, message, tmp_path, capsys):
+    path = write(tmp_path / "counts.csv", "a,b\n4,1\n1,2\n0,0\n")
+    assert main([*fit_args(path, 2), *extra]) == 2
+    assert capsys.readouterr().err == f"python -m skcoinmix fit: error: {message}\n"
 
 
 # --------------------------------------------------------------- helpers

@@ -4,21 +4,8 @@ An entry of :data:`MODELS` says what the ``fit`` command needs to know of
 one model: which of the :data:`MODEL_OPTIONS` it takes, which values its
 data columns may hold (a :class:`~._csv.ValueRule`), how to build the
 estimator, and how to describe its settings. The command itself names no
-model. Adding one is an entry here plus its options, for example binomial
-counts::
-
-    MODEL_OPTIONS["--n-trials"] = {"type": ..., "metavar": "N", "help": ...}
-    MODELS["binomial"] = CliModel(
-        name="binomial",
-        help="counts of successes out of --n-trials trials",
-        data="counts from 0 to --n-trials",
-        options=("--n-trials",),
-        values=...,  # numbers from 0 to args.n_trials
-        build=lambda args, **common: BinomialMixtureEM(
-            n_trials=args.n_trials, **common
-        ),
-        settings=lambda args: f"n_trials={args.n_trials}",
-    )
+model. Adding one is an entry here plus its options (binomial counts below
+are one).
 
 ``--model auto`` (the default) fits the model marked ``auto``: Bernoulli,
 for 0/1 answers. A model of counts must never be marked ``auto``: counts
@@ -28,12 +15,13 @@ and category codes look alike, so only the user can tell which is meant.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .. import BernoulliMixtureEM
-from ._argtypes import finite_float
-from ._csv import BINARY, NUMBERS
+from .. import BernoulliMixtureEM, BinomialMixtureEM
+from ._argtypes import finite_float, integer_at_least
+from ._csv import BINARY, NUMBERS, ValueRule
 
 __all__ = [
     "AUTO",
@@ -101,6 +89,11 @@ MODEL_OPTIONS = {
         "help": "accept any numbers: values above THRESHOLD are read as 1, the "
         "others as 0 (default: the answers must be 0 or 1)",
     },
+    "--n-trials": {
+        "type": integer_at_least(1),
+        "metavar": "N",
+        "help": "the number of trials behind every count (required)",
+    },
 }
 
 _BINARIZE_HINT = (
@@ -120,6 +113,22 @@ def _bernoulli_settings(args):
     return f"binarize={binarize}"
 
 
+def _binomial_values(args):
+    n = args.n_trials
+    if n is None:
+        raise OptionError(
+            "--model binomial needs --n-trials N, the number of trials behind "
+            "each count: no default could be right for every data set"
+        )
+    return ValueRule(
+        lambda value: value is not None and (math.isnan(value) or 0 <= value <= n),
+        "column {name!r} has values that are not counts from 0 to "
+        + str(n)
+        + ": {found}. Counts must lie between 0 and --n-trials, with an empty "
+        "cell, NA or NaN for a missing count.",
+    )
+
+
 #: The models of ``--model``, in the order of ``fit --help``.
 MODELS = {
     "bernoulli": CliModel(
@@ -133,6 +142,18 @@ MODELS = {
         ),
         settings=_bernoulli_settings,
         auto=True,
+    ),
+    # Never auto: counts and category codes look alike.
+    "binomial": CliModel(
+        name="binomial",
+        help="counts of successes out of --n-trials trials (BinomialMixtureEM)",
+        data="counts from 0 to --n-trials",
+        options=("--n-trials",),
+        values=_binomial_values,
+        build=lambda args, **common: BinomialMixtureEM(
+            n_trials=args.n_trials, **common
+        ),
+        settings=lambda args: f"n_trials={args.n_trials}",
     ),
 }
 
