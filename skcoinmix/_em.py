@@ -40,7 +40,6 @@ changed them, until the next fit.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import math
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -68,13 +67,16 @@ from ._backends import (
     unit_weights_as_none,
     weighted_sum,
 )
+from ._em_state import num_samples, scaled_log_prior, transaction
 from ._init import INIT_PARAMS, starting_responsibilities
-from ._validation import format_unscaled, log_unscaled, unscale_total
+from ._online import OnlineEMMixin
+from ._validation import log_unscaled, unscale_total
 
 __all__ = ["BaseMixtureEM"]
 
 
 class BaseMixtureEM(
+    OnlineEMMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     DensityMixin,
@@ -257,7 +259,7 @@ class BaseMixtureEM(
         self : object
             The fitted mixture.
         """
-        _transaction(self, self._fit, X, sample_weight, False)
+        transaction(self, self._fit, X, sample_weight, False)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -283,7 +285,7 @@ class BaseMixtureEM(
         labels : ndarray of shape (n_samples,)
             Component labels; a lazy dask array for dask ``X``.
         """
-        return _transaction(self, self._fit, X, sample_weight, True)
+        return transaction(self, self._fit, X, sample_weight, True)
 
     def _fit(self, X, sample_weight, return_labels):
         """Fit; with ``return_labels``, also a final E-step and its labels."""
@@ -291,7 +293,7 @@ class BaseMixtureEM(
         if warm:
             self._check_continuation()
         data = self._prepare_data(X, reset=not warm, fitting=True)
-        n_samples = _num_samples(data)
+        n_samples = num_samples(data)
         if n_samples < max(2, self.n_components):
             raise ValueError(
                 f"Expected n_samples >= max(2, n_components) but got "
@@ -344,118 +346,6 @@ class BaseMixtureEM(
         # A final E-step, so that fit_predict(X) equals fit(X).predict(X) for
         # any max_iter and tol.
         return self._log_resp(data, best["params"])[1].argmax(axis=1)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None, sample_weight=None):
-        """Update the model with one mini-batch: online (stepwise) EM.
-
-        Each call runs one E-step on the batch and moves the running
-        sufficient statistics (per-sample averages) towards the batch's:
-        ``s_t = (1 - g_t) s_{t-1} + g_t s(batch)``, with the step size
-        ``g_t = ((1 + learning_offset) / (t + learning_offset)) ** learning_decay``
-        (``g_1 = 1``), then an M-step on ``s_t`` (Cappe & Moulines, 2009).
-        With ``0.5 < learning_decay <= 1`` the estimates converge; a few
-        passes over the data in shuffled batches come close to batch EM. The
-        first call initialises the model from its batch (or ``means_init``,
-        ``weights_init``); after :meth:`fit`, it continues from the fitted
-        parameters.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
-            One mini-batch.
-
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative frequency weights.
-
-        Returns
-        -------
-        self : object
-            The updated mixture.
-        """
-        return _transaction(self, self._partial_fit, X, sample_weight)
-
-    def _partial_fit(self, X, sample_weight):
-        first = not hasattr(self, "converged_")
-        if not first:
-            # scikit-learn's _fit_context validates the parameters of a
-            # partial_fit only on the first call; they may have changed since.
-            self._validate_params()
-            self._check_continuation()
-        # Later batches may lack what one batch of a stream lacks (a column);
-        # the first one initialises the model and must be able to.
-        data = self._prepare_data(X, reset=first, fitting=first)
-        n_samples = _num_samples(data)
-        checked = check_sample_weight(sample_weight, data.X)
-        sample_weight, batch_weight = checked.weights, checked.total
-        if first:
-            if n_samples < self.n_components:
-                raise ValueError(
-                    f"The first batch initialises the model and needs at least "
-                    f"n_components = {self.n_components} rows, but has "
-                    f"{n_samples}."
-                )
-            self._check_initial_parameters(data)
-            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-            params = self._initialize(data, sample_weight, np.random.RandomState(seed))
-        else:
-            params = self._params_from_attributes()
-        online = getattr(self, "_online_state", None) or {
-            "step": 0,
-            "seen": 0.0,
-            "seen_exponent": 0,
-            "stats": None,
-        }
-        log_likelihood, stats = self._e_step(
-            data, unit_weights_as_none(sample_weight), params
-        )
-        step = online["step"] + 1
-        gain = ((1.0 + self.learning_offset) / (step + self.learning_offset)) ** (
-            self.learning_decay
-        )
-        averages = {key: value / batch_weight for key, value in stats.items()}
-        if online["stats"] is not None:
-            averages = {
-                key: (1.0 - gain) * online["stats"][key] + gain * averages[key]
-                for key in averages
-            }
-        # The weight seen so far is seen * 2**seen_exponent: batches' weights
-        # of any scale add up without overflow.
-        seen, seen_exponent = _add_scaled(
-            online["seen"],
-            online.get("seen_exponent", 0),
-            batch_weight,
-            checked.exponent,
-        )
-        # The M-step sees the averages as counts over all the weight seen, so
-        # that alpha weighs against the data as in batch EM.
-        params = self._m_step(
-            {key: value * seen for key, value in averages.items()},
-            params,
-            seen_exponent,
-        )
-
-        # The online history starts afresh after a fit: the fit's bounds are
-        # full-data means per iteration, these are one batch's each.
-        history = getattr(self, "lower_bounds_", []) if online["step"] else []
-        self._set_fitted_params(params)
-        self._record_structure()
-        self.n_parameters_ = int(self._n_parameters())
-        self._online_state = {
-            "step": step,
-            "seen": seen,
-            "seen_exponent": seen_exponent,
-            "stats": averages,
-        }
-        self.n_steps_ = step
-        self.n_iter_ = step
-        self.converged_ = False
-        self.lower_bound_ = log_likelihood / batch_weight
-        self.lower_bounds_ = [*history, self.lower_bound_]
-        return self
 
     #: Parameters that fix the shape of the fitted parameters: continuing a
     #: fit (warm_start, partial_fit) needs them unchanged.
@@ -521,7 +411,7 @@ class BaseMixtureEM(
             # The lower bound is evaluated at the parameters before this
             # M-step, exactly as in sklearn.mixture; a per-unit-weight mean,
             # the same with the rescaled weights.
-            log_prior = _scaled_log_prior(
+            log_prior = scaled_log_prior(
                 self._log_prior(params), checked.exponent, total_weight
             )
             lower_bound = (log_likelihood + log_prior) / total_weight
@@ -769,59 +659,3 @@ class BaseMixtureEM(
                 f"Initialization {status}. time lapse {elapsed:.5f}s\t "
                 f"lower bound {lower_bound:.5f}."
             )
-
-
-def _transaction(estimator, fit, *args):
-    """Call ``fit(*args)``; if it fails, restore ``estimator`` exactly as it was.
-
-    ``validate_data`` writes ``n_features_in_`` before anything else can fail,
-    so a failed call must undo every attribute it set.
-    """
-    saved_state = dict(estimator.__dict__)
-    try:
-        return fit(*args)
-    except BaseException:
-        estimator.__dict__.clear()
-        estimator.__dict__.update(saved_state)
-        raise
-
-
-def _scaled_log_prior(log_prior, exponent, total_weight):
-    """``log_prior * 2**-exponent``: the log prior against rescaled weights.
-
-    The lower bound is ``(log L + log prior) / N``; with the weights and so
-    ``log L`` and ``N`` rescaled by ``2**-exponent``, the log prior must be
-    too. A ValueError names sample_weight when the result overflows: the
-    weights are so small that the prior's share of the lower bound is beyond
-    float64's range.
-    """
-    if log_prior == 0 or exponent == 0:
-        return log_prior
-    try:
-        return math.ldexp(log_prior, -exponent)
-    except OverflowError:
-        raise ValueError(
-            f"The log prior ({log_prior:.6g}) divided by sum(sample_weight) = "
-            f"{format_unscaled(total_weight, exponent)} is beyond float64's "
-            "range. With a prior (alpha > 0) the fit depends on the weights' "
-            "scale; rescale sample_weight, e.g. to a mean of 1, and alpha with "
-            "it."
-        ) from None
-
-
-def _add_scaled(a, a_exponent, b, b_exponent):
-    """``a 2**a_exponent + b 2**b_exponent`` as ``(value, exponent)``, without overflow.
-
-    ``a`` may be 0 (nothing yet); the result's exponent is the larger one of
-    the nonzero terms, so that sums of weights of one scale stay exact.
-    """
-    if a == 0:
-        return b, b_exponent
-    exponent = max(a_exponent, b_exponent)
-    return math.ldexp(a, a_exponent - exponent) + math.ldexp(
-        b, b_exponent - exponent
-    ), exponent
-
-
-def _num_samples(data):
-    return data.n_samples if hasattr(data, "n_samples") else data.shape[0]

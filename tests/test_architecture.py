@@ -16,7 +16,15 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "skcoinmix"
 
 #: The modules that must not know any model.
-MODEL_FREE = ["_em", "_init", "_family", "_validation", "_backends"]
+MODEL_FREE = [
+    "_em",
+    "_em_state",
+    "_online",
+    "_init",
+    "_family",
+    "_validation",
+    "_backends",
+]
 #: The model files and the names that would give a model away.
 MODELS = {"_bernoulli": "Bernoulli", "_binomial": "Binomial"}
 
