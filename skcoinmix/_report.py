@@ -4,8 +4,8 @@
 on data and returns a :class:`FitReport`: information criteria, goodness of
 fit against the observed response patterns, classification entropy, class
 sizes and item-response probabilities. The statistics are small pure
-functions of arrays below; :func:`fit_report` only gathers their inputs from
-the estimator.
+functions of arrays in :mod:`skcoinmix._fit_statistics`; :func:`fit_report`
+only gathers their inputs from the estimator.
 
 Shapes: ``n`` rows, ``J`` items (features), ``K`` classes (components),
 ``m`` distinct response patterns.
@@ -19,13 +19,24 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import entr
 from scipy.stats import binom, chi2
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _get_feature_names, check_array, check_is_fitted
 
 from ._backends import is_dask_array
 from ._em import BaseMixtureEM
+from ._fit_statistics import (
+    BLOCK_ENTRIES,
+    binary_codes,
+    g_squared,
+    information_criteria,
+    modal_proportions,
+    pattern_codes,
+    pattern_counts,
+    pearson_chi_squared,
+    relative_entropy,
+    residual_df,
+)
 from ._validation import (
     check_sample_weight,
     log_unscaled,
@@ -34,9 +45,6 @@ from ._validation import (
 )
 
 __all__ = ["FitReport", "fit_report"]
-
-#: Entries per block when the data are read block by block.
-_BLOCK_ENTRIES = 1 << 20
 
 #: G-squared and the Pearson chi-square are computed for at most this many
 #: items. Beyond it the table has more than a million cells, nearly all
@@ -344,249 +352,6 @@ def _check_mixture(estimator):
     )
 
 
-# ------------------------------------------------------------ statistics
-def information_criteria(
-    log_likelihood, n_parameters, sample_size, log_sample_size=None
-):
-    """AIC, BIC and the sample-size-adjusted BIC.
-
-    Parameters
-    ----------
-    log_likelihood : float
-        The total (weighted) log-likelihood ``LL``.
-    n_parameters : int
-        The number of free parameters ``p``.
-    sample_size : float
-        ``N``.
-    log_sample_size : float, default=None
-        ``log N`` when known more precisely than ``np.log(sample_size)`` (a
-        subnormal ``N``); None computes it.
-
-    Returns
-    -------
-    criteria : dict
-        ``"aic"``: ``-2 LL + 2 p``; ``"bic"``: ``-2 LL + p log N``;
-        ``"sabic"``: ``-2 LL + p log((N + 2) / 24)`` (Sclove, 1987).
-    """
-    deviance = -2.0 * log_likelihood
-    if log_sample_size is None:
-        log_sample_size = np.log(sample_size)
-    return {
-        "aic": deviance + 2.0 * n_parameters,
-        "bic": float(deviance + n_parameters * log_sample_size),
-        "sabic": float(deviance + n_parameters * np.log((sample_size + 2.0) / 24.0)),
-    }
-
-
-def residual_df(sample_size, n_cells, n_parameters):
-    """poLCA's residual degrees of freedom, ``min(N, C - 1) - p``.
-
-    Parameters
-    ----------
-    sample_size : float
-        ``N``, the weighted number of rows.
-    n_cells : int
-        ``C``, the number of cells of the table of response patterns: the
-        product of the items' numbers of categories (``2^J`` for ``J``
-        binary items).
-    n_parameters : int
-        ``p``.
-
-    Returns
-    -------
-    df : int or float
-        An int unless ``N`` is fractional and below ``C - 1``.
-    """
-    free_cells = n_cells - 1  # a Python int: exact for any number of cells
-    if sample_size < free_cells:
-        df = sample_size - n_parameters
-        return int(df) if float(sample_size).is_integer() else float(df)
-    return free_cells - n_parameters
-
-
-def pattern_counts(codes, weights):
-    """Distinct pattern codes, their summed weights and a row of each; weight 0 left out.
-
-    Parameters
-    ----------
-    codes : ndarray of shape (n,), int64
-        Each row's pattern as an integer (see :func:`pattern_codes`).
-    weights : ndarray of shape (n,)
-
-    Returns
-    -------
-    unique : ndarray of shape (m,), int64
-        The distinct codes with a positive total weight, in increasing order
-        (the patterns sorted lexicographically, item 0 first).
-    counts : ndarray of shape (m,), float64
-        Their total weights.
-    first : ndarray of shape (m,), int
-        The position in ``codes`` of the first row with each pattern.
-    """
-    unique, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
-    counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(unique))
-    # A pattern seen only with weight 0 is not observed: it belongs to the
-    # unobserved cells of the chi-square.
-    seen = counts > 0
-    return unique[seen], counts[seen], first[seen]
-
-
-def pattern_codes(X, encode, n_categories):
-    """Each row's response pattern as an integer, and which rows are complete.
-
-    Rows are read in blocks, so no copy of ``X`` is made.
-
-    Parameters
-    ----------
-    X : {ndarray, sparse matrix} of shape (n, J)
-        Validated data; NaN marks a missing answer.
-    encode : callable
-        ``encode(block)`` -> ``(codes, missing)``: the category index of each
-        entry of a dense block of rows, an int array of shape (b, J), and
-        which entries are missing, a bool array of the same shape or None
-        when none is (see :func:`binary_codes`).
-    n_categories : sequence of int, length J
-        ``C_j``; their product must fit in an int64.
-
-    Returns
-    -------
-    codes : ndarray of shape (n,), int64
-        ``sum_j c_ij prod_{l > j} C_l`` for the category indices ``c_i`` of
-        row ``i`` (item 0 the most significant digit; for binary items
-        ``sum_j b_ij 2^(J - 1 - j)``); rows with a missing answer get a code
-        that must be ignored.
-    complete : ndarray of shape (n,), bool
-        Whether the row has no missing answer.
-    """
-    n_samples, n_items = X.shape
-    # The place value of each item's digit, from the last item (1) up.
-    places = np.ones(n_items, dtype=np.int64)
-    for j in range(n_items - 2, -1, -1):
-        places[j] = places[j + 1] * n_categories[j + 1]
-    codes = np.empty(n_samples, dtype=np.int64)
-    complete = np.empty(n_samples, dtype=bool)
-    step = max(1, _BLOCK_ENTRIES // max(1, n_items))
-    for start in range(0, n_samples, step):
-        block = X[start : start + step]
-        block = block.toarray() if sp.issparse(block) else np.asarray(block)
-        digits, missing = encode(block)
-        codes[start : start + step] = digits @ places
-        complete[start : start + step] = (
-            True if missing is None else ~missing.any(axis=1)
-        )
-    return codes, complete
-
-
-def binary_codes(block, threshold):
-    """The category indices of binary answers: 1 above ``threshold``, else 0.
-
-    Parameters
-    ----------
-    block : ndarray of shape (b, J)
-        Numeric data; NaN marks a missing answer.
-    threshold : float or None
-        The estimator's ``binarize``: an entry is 1 when it is greater
-        (``None``: the data are already 0/1).
-
-    Returns
-    -------
-    codes : ndarray of shape (b, J), int64
-    missing : ndarray of shape (b, J), bool, or None
-        None for data that cannot hold NaN.
-    """
-    limit = 0.5 if threshold is None else threshold
-    codes = (block > limit).astype(np.int64)
-    return codes, np.isnan(block) if block.dtype.kind == "f" else None
-
-
-def g_squared(observed, expected):
-    """The likelihood-ratio statistic ``G² = 2 sum_s n_s log(n_s / e_s)``.
-
-    Parameters
-    ----------
-    observed : ndarray of shape (m,)
-        Positive observed counts of the observed patterns.
-    expected : ndarray of shape (m,)
-        Their expected counts, positive.
-
-    Returns
-    -------
-    g_squared : float
-    """
-    return float(2.0 * np.sum(observed * (np.log(observed) - np.log(expected))))
-
-
-def pearson_chi_squared(observed, expected, total, n_cells):
-    """Pearson's ``X² = sum (n - e)² / e`` over all cells of the table.
-
-    An unobserved cell adds ``(0 - e)² / e = e``, so the unobserved cells
-    together add ``total - sum(expected)`` (poLCA's formula): no cell is
-    enumerated.
-
-    Parameters
-    ----------
-    observed : ndarray of shape (m,)
-        Positive observed counts of the observed patterns.
-    expected : ndarray of shape (m,)
-        Their expected counts, positive, summing to at most ``total``.
-    total : float
-        ``N``, the sum of the expected counts over all cells.
-    n_cells : int
-        The number of cells, ``2^J`` for ``J`` binary items.
-
-    Returns
-    -------
-    chi_squared : float
-    """
-    observed_part = np.sum((observed - expected) ** 2 / expected)
-    if observed.shape[0] == n_cells:
-        return float(observed_part)  # every cell observed: nothing to add
-    # The unobserved mass is never negative; rounding could make it -1e-13.
-    return float(observed_part + max(0.0, total - float(np.sum(expected))))
-
-
-def relative_entropy(resp, weights):
-    """The relative entropy of the classification, ``1 - E / (N log K)``.
-
-    ``E = sum_i w_i sum_k -r_ik log r_ik`` (with ``0 log 0 = 0``); 1 when
-    ``K = 1``.
-
-    Parameters
-    ----------
-    resp : ndarray of shape (n, K)
-        Posterior class probabilities, rows summing to 1.
-    weights : ndarray of shape (n,)
-
-    Returns
-    -------
-    relative_entropy : float
-        In [0, 1]; clipped there against rounding.
-    """
-    n_components = resp.shape[1]
-    if n_components == 1:
-        return 1.0
-    entropy = float(np.dot(weights, entr(resp).sum(axis=1)))
-    value = 1.0 - entropy / (weights.sum() * np.log(n_components))
-    return float(min(1.0, max(0.0, value)))
-
-
-def modal_proportions(resp, weights):
-    """The weighted share of rows whose most probable class is each class.
-
-    Parameters
-    ----------
-    resp : ndarray of shape (n, K)
-    weights : ndarray of shape (n,)
-
-    Returns
-    -------
-    proportions : ndarray of shape (K,)
-    """
-    labels = resp.argmax(axis=1)
-    totals = np.bincount(labels, weights=weights, minlength=resp.shape[1])
-    return totals / weights.sum()
-
-
 # ---------------------------------------------------------------- helpers
 def _goodness_of_fit(estimator, X, items, weights, exponent=0):
     """G², X², the weighted number of complete rows, patterns, and a note.
@@ -686,7 +451,7 @@ def _complete_rows(X):
     if sp.issparse(X) or X.dtype.kind != "f":
         return np.ones(X.shape[0], dtype=bool)
     # Row blocks, so that no n x d temporary is made for wide data.
-    step = max(1, _BLOCK_ENTRIES // X.shape[1])
+    step = max(1, BLOCK_ENTRIES // X.shape[1])
     return np.concatenate(
         [
             ~np.isnan(X[start : start + step]).any(axis=1)
