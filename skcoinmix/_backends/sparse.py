@@ -122,6 +122,11 @@ def e_step(X, coefs, intercept, sample_weight):
     """
     (coef,), intercept = as_compute_dtype(X, _single_view(coefs), intercept)
     n_components, n_features = coef.shape
+    # As in dense.e_step: unit weights take the unweighted path, so that
+    # all-ones weights and None give bitwise the same sums (a dot product with
+    # ones and a plain sum round differently).
+    if sample_weight is not None and bool(np.all(sample_weight == 1.0)):
+        sample_weight = None
 
     def make_state():
         return {
