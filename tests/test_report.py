@@ -320,7 +320,11 @@ def test_relative_entropy_of_separated_classes_is_one():
 def test_relative_entropy_lies_in_the_unit_interval(rng):
     X = (rng.uniform(size=(150, 6)) < 0.5).astype(float)
     for K in (2, 3, 4):
-        value = fit_report(fit(X, K, random_state=1), X).relative_entropy
+        # The bound holds at any parameters; on data without structure EM
+        # crawls (up to 3,365 iterations at tol=1e-8 over seeds 0-99), so a
+        # looser tol (at most 130 iterations) keeps the fit converged.
+        est = fit(X, K, random_state=1, tol=1e-4)
+        value = fit_report(est, X).relative_entropy
         assert 0.0 <= value <= 1.0
 
 
@@ -350,7 +354,10 @@ def test_report_on_sparse_input_equals_dense(stouffer_toby):
 
 def test_report_binarizes_as_the_estimator(rng):
     values = rng.uniform(size=(120, 4))
-    est = fit(values, 2, binarize=0.6)
+    # The reports are of one fitted estimator, so any converged fit will do:
+    # tol=1e-4 takes at most 75 iterations over seeds 0-99 (tol=1e-8 up to
+    # 3,588, past max_iter).
+    est = fit(values, 2, binarize=0.6, tol=1e-4)
     binary = (values > 0.6).astype(float)
     raw = fit_report(est, values)
     assert raw.n_patterns == len(to_patterns(binary)[0])
