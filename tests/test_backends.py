@@ -5,7 +5,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _reference import reference_e_step
+from _reference import float32_update_rtol, reference_e_step
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
@@ -204,7 +204,19 @@ def test_fit_on_every_dtype_equals_float64(rng, blocking, layout, tied):
         reference = BernoulliMixtureEM(**common).fit(X.astype(np.float64))
     with pytest.warns(ConvergenceWarning):
         est = BernoulliMixtureEM(**common).fit(convert(X))
-    rtol = 1e-5 if "float32" in layout else 1e-10
+    rtol = 1e-10
+    if "float32" in layout:
+        # One float32 update from the same parameters is within
+        # float32_update_rtol (0.9-2.5e-4 here), at the start and at the end;
+        # over 20 updates the errors stayed within a seventh of it (seeds
+        # 0-99), where a fixed 1e-5 failed (seed 8: 1.03e-5).
+        rtol = max(
+            float32_update_rtol(X, w, m)
+            for w, m in [
+                (np.full(3, 1 / 3), means),
+                (reference.weights_, reference.means_),
+            ]
+        )
     assert_allclose(est.means_, reference.means_, rtol=rtol)
     assert_allclose(est.weights_, reference.weights_, rtol=rtol)
     assert_allclose(est.lower_bounds_, reference.lower_bounds_, rtol=rtol)
