@@ -242,13 +242,18 @@ def test_thread_counts_give_bitwise_equal_results(rng, monkeypatch, dtype):
     monkeypatch.setattr(dense, "BLOCK_BYTES", 4000)
     monkeypatch.setattr(_common, "MIN_ENTRIES_FOR_THREADS", 0)
     results = []
-    for threads in [1, 2, 3]:
-        monkeypatch.setattr(_common, "n_threads", lambda threads=threads: threads)
-        log_likelihood, resp_sum, sums = dense.e_step(
-            X, (coef,), intercept, sample_weight
-        )
-        results.append([log_likelihood, resp_sum, sums[0]])
-        results[-1].extend(dense.log_resp(X, (coef,), intercept))
+    # Bitwise only if the arithmetic is the same: one BLAS thread throughout
+    # (a multithreaded BLAS may cut a product differently).
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        for threads in [1, 2, 3]:
+            monkeypatch.setattr(_common, "n_threads", lambda threads=threads: threads)
+            log_likelihood, resp_sum, sums = dense.e_step(
+                X, (coef,), intercept, sample_weight
+            )
+            results.append([log_likelihood, resp_sum, sums[0]])
+            results[-1].extend(dense.log_resp(X, (coef,), intercept))
     for result in results[1:]:
         for got, want in zip(result, results[0], strict=True):
             assert_array_equal(got, want)
@@ -262,24 +267,29 @@ def test_thread_counts_give_bitwise_equal_results(rng, monkeypatch, dtype):
 def test_worker_threads_are_kept_and_remade_after_fork(rng, monkeypatch):
     import multiprocessing
 
+    from threadpoolctl import threadpool_limits
+
     X, coef, intercept, sample_weight = problem(rng, 2000, 30)
     monkeypatch.setattr(dense, "BLOCK_BYTES", 4000)
     monkeypatch.setattr(_common, "MIN_ENTRIES_FOR_THREADS", 0)
     monkeypatch.setattr(_common, "n_threads", lambda: 2)
-    expected = dense.e_step(X, (coef,), intercept, sample_weight)[0]
-    pool = _common._pool
-    assert pool is not None
-    dense.e_step(X, (coef,), intercept, sample_weight)
-    assert _common._pool is pool  # kept from call to call
-    monkeypatch.setattr(_common, "n_threads", lambda: 3)
-    dense.e_step(X, (coef,), intercept, sample_weight)
-    assert _common._pool is not pool  # remade for another number of threads
-    # A forked child has none of the parent's threads: it starts its own.
-    context = multiprocessing.get_context("fork")
-    with context.Pool(1) as children:
-        got = children.apply_async(
-            dense.e_step, (X, (coef,), intercept, sample_weight)
-        ).get(timeout=60)
+    # Compared bitwise below: one BLAS thread in the parent and, inherited,
+    # in the child, so that only the kernels' own threads differ.
+    with threadpool_limits(limits=1, user_api="blas"):
+        expected = dense.e_step(X, (coef,), intercept, sample_weight)[0]
+        pool = _common._pool
+        assert pool is not None
+        dense.e_step(X, (coef,), intercept, sample_weight)
+        assert _common._pool is pool  # kept from call to call
+        monkeypatch.setattr(_common, "n_threads", lambda: 3)
+        dense.e_step(X, (coef,), intercept, sample_weight)
+        assert _common._pool is not pool  # remade for another number of threads
+        # A forked child has none of the parent's threads: it starts its own.
+        context = multiprocessing.get_context("fork")
+        with context.Pool(1) as children:
+            got = children.apply_async(
+                dense.e_step, (X, (coef,), intercept, sample_weight)
+            ).get(timeout=60)
     assert got[0] == expected
 
 
