@@ -94,3 +94,28 @@ def _run_cli(runs, cwd, timeout=300):
 def run_cli():
     """``run_cli(runs, cwd)``: ``python -m skcoinmix`` runs in parallel subprocesses."""
     return _run_cli
+
+
+def _parametrizes(item, name):
+    """Whether ``item`` is parametrized directly on ``name`` (overriding a fixture)."""
+    for mark in item.iter_markers("parametrize"):
+        argnames = mark.args[0]
+        if isinstance(argnames, str):
+            argnames = [part.strip() for part in argnames.split(",")]
+        if name in argnames:
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``seeded`` the tests run once per seed of SKCOINMIX_TEST_SEEDS.
+
+    Those are the tests that use the ``seed`` fixture, directly or through
+    ``rng``; a test that parametrizes its own ``seed`` does not vary with the
+    variable. ``.ci/run`` reruns ``-m seeded`` under further seeds.
+    """
+    for item in items:
+        if "seed" in getattr(item, "fixturenames", ()) and not _parametrizes(
+            item, "seed"
+        ):
+            item.add_marker(pytest.mark.seeded)

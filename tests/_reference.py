@@ -60,6 +60,82 @@ def log_prob_atol(means, dtype):
     return 3 * means.shape[1] ** 2 * largest * float(np.finfo(dtype).eps)
 
 
+def float32_update_rtol(X, weights, means):
+    """Relative round-off bound of one EM update of ``X`` computed in float32.
+
+    float32 data are computed in float32 (skcoinmix/_backends/dense.py): row
+    ``i``'s ``log p(x_i | k) + log w_k`` is a sum of ``m`` rounded terms
+    (``x_ij coef_kj``, the intercept and, with missing entries,
+    ``observed_ij log(1 - t_kj)``), off by at most ``m u S_ik`` with
+    ``S_ik = sum |terms|`` and ``u = eps32 / 2`` (Higham, *Accuracy and
+    Stability of Numerical Algorithms*, 2nd ed., eq. (3.5)). A posterior
+    ``exp(s_k - logsumexp(s))`` is then off by at most twice that,
+    relatively; a mean or weight, a ratio of sums of positive weighted
+    posteriors (accumulated in float64), by at most four times that. The
+    bound is data-dependent, unlike a fixed 1e-5: rows with many ones and
+    means near 0 or 1 make larger terms.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n, d)
+        0/1 data, NaN for a missing entry.
+    weights : ndarray of shape (K,)
+    means : ndarray of shape (K, d) or (K, 1)
+        The parameters the update starts from (tied means broadcast).
+
+    Returns
+    -------
+    rtol : float
+        ``4 m u max_ik S_ik``, over the components of positive weight.
+    """
+    X = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
+    n_features = X.shape[1]
+    keep = np.asarray(weights) > 0
+    means = np.broadcast_to(means, (len(keep), n_features))[keep]
+    means = np.clip(means, MEAN_BOUND, 1 - MEAN_BOUND)
+    log_weights = np.log(np.asarray(weights)[keep])
+    log_t, log_not_t = np.log(means), np.log1p(-means)
+    observed = ~np.isnan(X)
+    ones = np.where(observed, X, 0.0)
+    terms = ones @ np.abs(log_t - log_not_t).T + np.abs(log_weights)
+    if observed.all():
+        n_terms = n_features + 1  # the intercept sum_j log(1 - t_kj) + log w_k
+        terms += np.abs(log_not_t.sum(axis=1))
+    else:
+        n_terms = 2 * n_features + 1
+        terms += observed @ np.abs(log_not_t).T
+    unit_roundoff = float(np.finfo(np.float32).eps) / 2
+    return 4 * n_terms * unit_roundoff * float(terms.max())
+
+
+def posterior_rtol(got, want):
+    """How far two fits' posteriors may differ, relatively, given their parameters.
+
+    ``log r_ik = log w_k + sum_j log t_kj^x (1 - t_kj)^(1 - x) - logsumexp``:
+    a change ``dt`` moves ``log t`` by ``dt / t`` and ``log(1 - t)`` by
+    ``dt / (1 - t)``, so each joint term moves by at most
+    ``|dw_k| / w_k + sum_j |dt_kj| / min(t_kj, 1 - t_kj)`` and a posterior,
+    relatively, by at most twice the largest over ``k`` (to first order).
+    So a mean near 1 that agrees to rounding relatively (1 - 1e-10 for the
+    other 1 - 1.000000004e-10) can move small posteriors by far more (4e-9).
+
+    Parameters
+    ----------
+    got, want : fitted BernoulliMixtureEM
+
+    Returns
+    -------
+    rtol : float
+    """
+    means = np.clip(want.means_, MEAN_BOUND, 1 - MEAN_BOUND)
+    d_means = np.abs(got.means_ - want.means_) / np.minimum(means, 1 - means)
+    tiny = np.finfo(np.float64).tiny
+    d_weights = np.abs(got.weights_ - want.weights_) / np.maximum(want.weights_, tiny)
+    n_features = want.n_features_in_
+    per_feature = np.broadcast_to(d_means, (len(want.weights_), n_features))
+    return 2 * float(np.max(d_weights + per_feature.sum(axis=1)))
+
+
 # ------------------------------------------------------------- data makers
 def random_problem(rng, n_samples=200, n_features=8, n_components=3):
     """0/1 rows drawn from a random mixture: ``X`` (float), labels, means."""

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _reference import float32_update_rtol, posterior_rtol
 from numpy.testing import assert_allclose, assert_array_equal
 
 dask = pytest.importorskip(
@@ -505,10 +506,37 @@ def assert_same_fit(got, want, rtol=1e-10):
     assert got.n_features_in_ == want.n_features_in_
 
 
+def assert_same_labels(labels, want_proba, rtol):
+    """``labels`` from another path than ``want_proba``: its argmax, up to near ties.
+
+    Bitwise-equal labels would need bitwise-equal posteriors; a label may be
+    any component whose posterior lies within ``rtol`` (the posteriors'
+    tolerance, relative) of the row's largest, on both sides. Without such a
+    tie that is the argmax alone.
+    """
+    labels = np.asarray(labels)
+    top = want_proba.max(axis=1, keepdims=True)
+    allowed = want_proba >= top * (1 - 2 * rtol)
+    assert allowed[np.arange(len(labels)), labels].all(), labels
+
+
 def assert_same_predictions(got, want, X, dX, sample_weight=None, rtol=1e-10):
-    """Prediction methods: lazy dask arrays chunked like dX, equal to numpy's."""
+    """Prediction methods: lazy dask arrays chunked like dX, equal to numpy's.
+
+    ``rtol`` is the prediction kernels' own round-off; the two fits'
+    parameters differ too, which moves the posteriors by up to
+    ``posterior_rtol`` and ``log p(x)`` by up to half that, absolutely (a
+    mean near 0 or 1 amplifies its rounding: seed 5 of
+    test_initialisations_equal_numpy, 4e-9).
+    """
     row_chunks = dask_backend.check_array(dX).chunks[0]
     atol = 1e-6 if rtol > 1e-9 else 1e-12  # see assert_same_fit
+    moved = posterior_rtol(got, want)
+    tolerances = {
+        "predict_proba": dict(rtol=rtol + moved, atol=atol),
+        "transform": dict(rtol=rtol + moved, atol=atol),
+        "score_samples": dict(rtol=rtol, atol=atol + moved / 2),
+    }
     lazy = {
         "predict": got.predict(dX),
         "predict_proba": got.predict_proba(dX),
@@ -521,9 +549,10 @@ def assert_same_predictions(got, want, X, dX, sample_weight=None, rtol=1e-10):
         assert value.chunks[0] == row_chunks, name
         expected = getattr(want, name)(X)
         if name == "predict":
-            assert_array_equal(computed[name], expected)
+            proba = want.predict_proba(X)
+            assert_same_labels(computed[name], proba, rtol + moved)
         else:
-            assert_allclose(computed[name], expected, rtol=rtol, atol=atol)
+            assert_allclose(computed[name], expected, **tolerances[name])
     for name in ["score", "bic", "aic"]:
         value = getattr(got, name)(dX, sample_weight=sample_weight)
         assert isinstance(value, float), name
@@ -537,16 +566,27 @@ def test_estimator_equals_numpy(rng, layout):
     # From the same means_init, every iteration and every output agrees.
     X = make_data(rng, layout)
     dX = to_dask(X, CHUNKINGS["uneven"], layout)
-    rtol = 1e-5 if "float32" in layout else 1e-10
     start = rng.uniform(0.2, 0.8, size=(3, N_FEATURES))
     want, got = fitted_pair(X, dX, means_init=start, max_iter=20, binarize=None)
+    rtol = 1e-10
+    if "float32" in layout:
+        # Both fits compute in float32 and round differently (chunks): each
+        # update of either is within float32_update_rtol of the exact one
+        # (see test_backends.py::test_fit_on_every_dtype_equals_float64),
+        # where a fixed 1e-5 failed (seed 7: 2.1e-5).
+        rtol = 2 * max(
+            float32_update_rtol(X, w, m)
+            for w, m in [(np.full(3, 1 / 3), start), (want.weights_, want.means_)]
+        )
     assert_same_fit(got, want, rtol)
     assert_same_predictions(got, want, X, dX, rtol=rtol)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         labels = BernoulliMixtureEM(**got.get_params()).fit_predict(dX)
     assert dask_backend.is_dask_array(labels)
-    assert_array_equal(labels.compute(), want.predict(X))
+    assert_same_labels(
+        labels.compute(), want.predict_proba(X), rtol + posterior_rtol(got, want)
+    )
 
 
 @pytest.mark.parametrize("init_params", ["kmeans", "k-means++", "random_from_data"])

@@ -355,8 +355,15 @@ def test_pattern_counts_leave_out_patterns_of_weight_zero():
 def test_aic_and_bic_are_the_estimators(stouffer_toby):
     est, patterns, counts = stouffer_toby
     report = fit_report(est, patterns, sample_weight=counts)
-    assert report.aic == est.aic(patterns, sample_weight=counts)
-    assert report.bic == est.bic(patterns, sample_weight=counts)
+    # The report sums w_i log p(x_i) with np.dot, the estimator with
+    # (w * log p).sum(): the same 16 terms, all of one sign, in another order,
+    # each sum off by at most 16 u sum|terms| (u = 1.1e-16), so 1e-14.
+    assert report.aic == pytest.approx(
+        est.aic(patterns, sample_weight=counts), rel=1e-14
+    )
+    assert report.bic == pytest.approx(
+        est.bic(patterns, sample_weight=counts), rel=1e-14
+    )
     assert report.log_likelihood == pytest.approx(
         est.score(patterns, sample_weight=counts) * counts.sum(), rel=1e-14
     )
@@ -430,8 +437,11 @@ def test_relative_entropy_of_separated_classes_is_one():
 def test_relative_entropy_lies_in_the_unit_interval(rng):
     X = (rng.uniform(size=(150, 6)) < 0.5).astype(float)
     for K in (2, 3, 4):
-        # Any fitted parameters will do: tol=1e-5 converges for every seed.
-        value = fit_report(fit(X, K, random_state=1, tol=1e-5), X).relative_entropy
+        # The bound holds at any parameters; on data without structure EM
+        # crawls (up to 3,365 iterations at tol=1e-8 over seeds 0-99), so a
+        # looser tol (at most 130 iterations) keeps the fit converged.
+        est = fit(X, K, random_state=1, tol=1e-4)
+        value = fit_report(est, X).relative_entropy
         assert 0.0 <= value <= 1.0
 
 
@@ -461,7 +471,10 @@ def test_report_on_sparse_input_equals_dense(stouffer_toby):
 
 def test_report_binarizes_as_the_estimator(rng):
     values = rng.uniform(size=(120, 4))
-    est = fit(values, 2, binarize=0.6, tol=1e-5)  # converges for every seed
+    # The reports are of one fitted estimator, so any converged fit will do:
+    # tol=1e-4 takes at most 75 iterations over seeds 0-99 (tol=1e-8 up to
+    # 3,588, past max_iter).
+    est = fit(values, 2, binarize=0.6, tol=1e-4)
     binary = (values > 0.6).astype(float)
     raw = fit_report(est, values)
     assert raw.n_patterns == len(to_patterns(binary)[0])

@@ -129,6 +129,11 @@ def e_step(X, encoding, coefs, intercept, sample_weight):
     """
     coefs, intercept = as_compute_dtype(X, coefs, intercept)
     n_components, n_columns = coefs[0].shape
+    # As in dense.e_step: unit weights take the unweighted path, so that
+    # all-ones weights and None give bitwise the same sums (a dot product with
+    # ones and a plain sum round differently).
+    if sample_weight is not None and bool(np.all(sample_weight == 1.0)):
+        sample_weight = None
 
     def make_state():
         return {
