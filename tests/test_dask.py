@@ -41,7 +41,12 @@ from skcoinmix import (  # noqa: E402
     _init,
     fit_report,
 )
-from skcoinmix._backends import _common, dense, sparse  # noqa: E402
+from skcoinmix._backends import (  # noqa: E402
+    _common,
+    dask_data,
+    dense,
+    sparse,
+)
 from skcoinmix._backends import dask as dask_backend  # noqa: E402
 from skcoinmix._bernoulli import (  # noqa: E402
     BinaryEncoding,
@@ -135,7 +140,7 @@ def assert_kernels_equal_numpy(X, dX, coefs, intercept, sample_weight, rtol):
         assert isinstance(total, np.ndarray) and total.shape == want.shape
         assert_allclose(total, want, rtol=rtol, atol=1e-12)
 
-    row_chunks = dask_backend.check_array(dX).chunks[0]
+    row_chunks = dask_data.check_array(dX).chunks[0]
     log_norm, log_resp = dask_backend.log_resp(dX, encoding, coefs, intercept)
     assert dask_backend.is_dask_array(log_norm) and dask_backend.is_dask_array(log_resp)
     assert log_norm.chunks == (row_chunks,)
@@ -190,7 +195,7 @@ def test_em_iterations_equal_numpy(rng):
     dX = to_dask(X, CHUNKINGS["uneven"])
     data = BinaryEncoding(missing=True)
     sample_weight = rng.uniform(0.5, 1.5, size=N_SAMPLES)
-    dask_weights, total_weight, _, exponent = dask_backend.check_sample_weight(
+    dask_weights, total_weight, _, exponent = dask_data.check_sample_weight(
         sample_weight, dX
     )
     assert np.ldexp(total_weight, exponent) == pytest.approx(
@@ -256,7 +261,7 @@ def test_tied_features_as_counts(rng):
     # Tied features' counts, computed on the chunks, fit like any dask array.
     X = make_data(rng, "float64 NaN")
     dX = to_dask(X, CHUNKINGS["uneven"])
-    counts = dask_backend.map_rows(dX, count_ones_and_zeros, 2, True)
+    counts = dask_data.map_rows(dX, count_ones_and_zeros, 2, True)
     assert counts.chunks == (dX.chunks[0], (2,))
     want = count_ones_and_zeros(X, missing=True)
     assert_array_equal(counts.compute(), want)
@@ -268,9 +273,7 @@ def test_tied_features_as_counts(rng):
     assert_allclose(got[2][0], expected[2][0], rtol=1e-10)
     # Sparse chunks count too.
     Xs = make_data(rng, "csr")
-    sparse_counts = dask_backend.map_rows(
-        to_dask(Xs, (20, -1)), count_ones_and_zeros, 2
-    )
+    sparse_counts = dask_data.map_rows(to_dask(Xs, (20, -1)), count_ones_and_zeros, 2)
     assert_array_equal(sparse_counts.compute(), count_ones_and_zeros(Xs))
 
 
@@ -288,9 +291,9 @@ def test_tied_features_as_counts(rng):
 )
 def test_scan(values, expected):
     X = np.repeat(values, 5, axis=0)
-    assert tuple(dask_backend.scan(da.from_array(X, chunks=(3, 1)))) == expected
+    assert tuple(dask_data.scan(da.from_array(X, chunks=(3, 1)))) == expected
     sparse_X = to_dask(sp.csr_matrix(np.nan_to_num(X)), (4, -1))
-    assert dask_backend.scan(sparse_X).is_binary == bool(
+    assert dask_data.scan(sparse_X).is_binary == bool(
         np.isin(np.nan_to_num(X), [0, 1]).all()
     )
 
@@ -299,10 +302,10 @@ def test_scan_rejects_infinity_and_sparse_nan():
     X = np.zeros((10, 3))
     X[7, 1] = np.inf
     with pytest.raises(ValueError, match=r"Input X contains infinity .*float64"):
-        dask_backend.scan(da.from_array(X, chunks=(4, -1)))
+        dask_data.scan(da.from_array(X, chunks=(4, -1)))
     X[7, 1] = np.nan
     with pytest.raises(ValueError, match="Sparse input with NaN"):
-        dask_backend.scan(da.from_array(X, chunks=(4, -1)).map_blocks(sp.csr_matrix))
+        dask_data.scan(da.from_array(X, chunks=(4, -1)).map_blocks(sp.csr_matrix))
 
 
 @pytest.mark.parametrize("threshold", [None, 0.0, 0.5, 1.0, 2.0, -1.0])
@@ -317,25 +320,25 @@ def test_binarize_equals_numpy(rng, data, threshold):
         X[rng.uniform(size=X.shape) < 0.2] = np.nan
     missing = data == "NaN"
     dX = da.from_array(X, chunks=(9, 2))
-    scanned = dask_backend.scan(dX)
+    scanned = dask_data.scan(dX)
     assert scanned.has_missing == missing
     try:
         expected = binarize_data(X, threshold, missing)
     except ValueError as error:
         # Up front with the scan's verdict; at compute time without it.
         with pytest.raises(ValueError, match="must contain only 0 and 1") as raised:
-            dask_backend.binarize(dX, threshold, missing, is_binary=scanned.is_binary)
+            dask_data.binarize(dX, threshold, missing, is_binary=scanned.is_binary)
         # The same values shown (their count is a lower bound: each chunk
         # reports at most NON_BINARY_SHOWN of them).
         assert str(raised.value).split(" and ")[0] == str(error).split(" and ")[0]
-        lazy = dask_backend.binarize(dX, threshold, missing)
+        lazy = dask_data.binarize(dX, threshold, missing)
         with pytest.raises(ValueError, match="must contain only 0 and 1"):
             lazy.compute()
         return
     for is_binary in [scanned.is_binary, None]:
-        out = dask_backend.binarize(dX, threshold, missing, is_binary=is_binary)
+        out = dask_data.binarize(dX, threshold, missing, is_binary=is_binary)
         assert dask_backend.is_dask_array(out)
-        assert out.chunks == dask_backend.check_array(dX).chunks
+        assert out.chunks == dask_data.check_array(dX).chunks
         computed = out.compute()
         assert_array_equal(computed, expected)
         assert computed.dtype == out.dtype
@@ -344,19 +347,19 @@ def test_binarize_equals_numpy(rng, data, threshold):
             # when nothing changes.
             assert out.dtype == expected.dtype
             if expected is X:
-                assert out.name == dask_backend.check_array(dX).name
+                assert out.name == dask_data.check_array(dX).name
 
 
 def test_binarize_sparse_chunks(rng):
     X = sp.random(30, 5, density=0.4, format="csr", random_state=0) * 3
     dX = to_dask(X, (7, -1))
-    out = dask_backend.binarize(dX, 1.0, is_binary=False)
+    out = dask_data.binarize(dX, 1.0, is_binary=False)
     assert sp.issparse(out._meta)
     computed = out.compute()
     assert sp.issparse(computed)
     assert_array_equal(computed.toarray(), binarize_data(X, 1.0).toarray())
     with pytest.raises(ValueError, match="Cannot binarize sparse data"):
-        dask_backend.binarize(dX, -0.5)
+        dask_data.binarize(dX, -0.5)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -378,7 +381,7 @@ def test_sample_rows(rng, layout, weighted):
             if sample_weight is None
             else da.from_array(sample_weight, chunks=(33,))
         )
-        rows, X_rows, weight_rows = dask_backend.sample_rows(
+        rows, X_rows, weight_rows = dask_data.sample_rows(
             dX, 25, np.random.RandomState(3), weights
         )
         assert rows.dtype == np.int64 and rows.shape == (25,)
@@ -397,14 +400,14 @@ def test_sample_rows(rng, layout, weighted):
     assert_array_equal(draws[0], draws[2])
     # Asking for more rows than there are gives each eligible row, once.
     dX = to_dask(X, CHUNKINGS["uneven"], layout)
-    rows, _, _ = dask_backend.sample_rows(dX, 10**6, None, sample_weight)
+    rows, _, _ = dask_data.sample_rows(dX, 10**6, None, sample_weight)
     assert_array_equal(rows, eligible)
 
 
 def test_random_responsibilities(rng):
     dX = to_dask(make_data(rng, "uint8"), CHUNKINGS["uneven"])
-    resp = dask_backend.random_responsibilities(dX, 3, np.random.RandomState(0))
-    again = dask_backend.random_responsibilities(dX, 3, np.random.RandomState(0))
+    resp = dask_data.random_responsibilities(dX, 3, np.random.RandomState(0))
+    again = dask_data.random_responsibilities(dX, 3, np.random.RandomState(0))
     assert resp.chunks == (dX.chunks[0], (3,))
     values = resp.compute()
     assert_array_equal(values, again.compute())
@@ -414,17 +417,17 @@ def test_random_responsibilities(rng):
 
 def test_check_array():
     X = da.zeros((10, 6), chunks=(4, 2), dtype=np.uint8)
-    checked = dask_backend.check_array(X)
+    checked = dask_data.check_array(X)
     assert len(checked.chunks[1]) == 1 and checked.shape == X.shape
-    assert dask_backend.check_array(checked) is checked
+    assert dask_data.check_array(checked) is checked
     with pytest.raises(ValueError, match="Expected a 2D dask array"):
-        dask_backend.check_array(da.zeros(5))
+        dask_data.check_array(da.zeros(5))
     with pytest.raises(ValueError, match="must hold numbers"):
-        dask_backend.check_array(da.zeros((5, 2), dtype=complex))
+        dask_data.check_array(da.zeros((5, 2), dtype=complex))
     with pytest.raises(ValueError, match="compute_chunk_sizes"):
-        dask_backend.check_array(X[X[:, 0] > 0])
+        dask_data.check_array(X[X[:, 0] > 0])
     with pytest.raises(ValueError, match="0 sample"):
-        dask_backend.check_array(da.zeros((0, 3)))
+        dask_data.check_array(da.zeros((0, 3)))
 
 
 @pytest.mark.parametrize(
@@ -445,18 +448,16 @@ def test_check_sample_weight_messages_equal_numpy(values):
         check_sample_weight(values, 3)
     for weights in [values, da.from_array(values)]:
         with pytest.raises(ValueError) as raised:
-            dask_backend.check_sample_weight(weights, X)
+            dask_data.check_sample_weight(weights, X)
         assert str(raised.value) == str(expected.value)
 
 
 def test_check_sample_weight():
     X = da.zeros((5, 2), chunks=(2, -1))
-    assert dask_backend.check_sample_weight(None, X) == (None, 5.0, 5, 0)
+    assert dask_data.check_sample_weight(None, X) == (None, 5.0, 5, 0)
     values = np.array([0.0, 1.0, 2.0, 0.0, 0.5])
     for weights in [values, da.from_array(values, chunks=3), values.astype(np.float32)]:
-        checked, total, n_positive, exponent = dask_backend.check_sample_weight(
-            weights, X
-        )
+        checked, total, n_positive, exponent = dask_data.check_sample_weight(weights, X)
         assert dask_backend.is_dask_array(checked)
         assert checked.chunks == (X.chunks[0],) and checked.dtype == np.float64
         # Rescaled by 2**-1 so that the largest weight is in [1, 2).
@@ -529,7 +530,7 @@ def assert_same_predictions(got, want, X, dX, sample_weight=None, rtol=1e-10):
     mean near 0 or 1 amplifies its rounding: seed 5 of
     test_initialisations_equal_numpy, 4e-9).
     """
-    row_chunks = dask_backend.check_array(dX).chunks[0]
+    row_chunks = dask_data.check_array(dX).chunks[0]
     atol = 1e-6 if rtol > 1e-9 else 1e-12  # see assert_same_fit
     moved = posterior_rtol(got, want)
     tolerances = {
@@ -773,10 +774,10 @@ def test_cluster_equals_numpy(client, rng, layout):
     coefs, intercept = parameters(rng, X, missing)
     dX = to_dask(X, CHUNKINGS["uneven"], layout)
     sample_weight = rng.uniform(0.1, 2.0, size=N_SAMPLES)
-    weights = dask_backend.check_sample_weight(sample_weight, dX).weights
+    weights = dask_data.check_sample_weight(sample_weight, dX).weights
     assert_kernels_equal_numpy(X, dX, coefs, intercept, weights, 1e-10)
-    assert dask_backend.scan(dX) == (missing, True)
-    rows, X_rows, _ = dask_backend.sample_rows(dX, 10, np.random.RandomState(0))
+    assert dask_data.scan(dX) == (missing, True)
+    rows, X_rows, _ = dask_data.sample_rows(dX, 10, np.random.RandomState(0))
     dense_X = X.toarray() if sp.issparse(X) else X
     got_rows = X_rows.toarray() if sp.issparse(X_rows) else X_rows
     assert_array_equal(got_rows, dense_X[rows])

@@ -26,7 +26,7 @@ from sklearn.utils.validation import (
 )
 
 from .. import _validation
-from . import dask, dense, sparse
+from . import dask, dask_data, dense, sparse
 from ._common import exp_shifted
 
 __all__ = [
@@ -78,14 +78,14 @@ def check_sample_weight(sample_weight, X):
     -------
     checked : skcoinmix._validation.ScaledWeights
         ``weights``: a float64 ndarray (ones for ``None``) for in-memory
-        ``X``; for dask ``X`` what :func:`.dask.check_sample_weight` returns
+        ``X``; for dask ``X`` what :func:`.dask_data.check_sample_weight` returns
         (``None`` for unit weights, else a persisted dask array chunked like
         ``X``). ``total``: their sum. ``n_positive``: the number of rows
         with a positive weight. ``exponent``: the weights given are
         ``weights * 2**exponent``.
     """
     if is_dask_array(X):
-        return dask.check_sample_weight(sample_weight, X)
+        return dask_data.check_sample_weight(sample_weight, X)
     weights = _validation.check_sample_weight(sample_weight, X.shape[0])
     weights, exponent = _validation.scale_sample_weight(weights)
     return _validation.ScaledWeights(
@@ -155,7 +155,7 @@ def validate_input(estimator, X, *, reset, accept_sparse=("csr", "csc")):
     X : ndarray, sparse matrix or dask array
     """
     if is_dask_array(X):
-        X = dask.canonical_chunks(dask.check_array(X))
+        X = dask_data.canonical_chunks(dask_data.check_array(X))
         _check_feature_names(estimator, X, reset=reset)
         _check_n_features(estimator, X, reset=reset)
         return X
@@ -173,27 +173,27 @@ def validate_input(estimator, X, *, reset, accept_sparse=("csr", "csc")):
 
 def scan(X):
     """``(has_missing, is_binary)`` of validated ``X``, in one pass; raises on inf."""
-    return dask.scan(X) if is_dask_array(X) else _validation.scan_data(X)
+    return dask_data.scan(X) if is_dask_array(X) else _validation.scan_data(X)
 
 
 def binarize(X, threshold, missing=False, *, is_binary=None):
     """0/1 data from ``X``: :func:`skcoinmix._validation.binarize_data`, any storage."""
     if is_dask_array(X):
-        return dask.binarize(X, threshold, missing, is_binary=is_binary)
+        return dask_data.binarize(X, threshold, missing, is_binary=is_binary)
     return _validation.binarize_data(X, threshold, missing, is_binary=is_binary)
 
 
 def column_range(X):
     """Each column's smallest and largest entry (NaN ignored), any storage."""
     if is_dask_array(X):
-        return dask.column_range(X)
+        return dask_data.column_range(X)
     return _validation.column_range(X)
 
 
 def unobserved_columns(X):
     """Positions of the columns of ``X`` in which every entry is NaN."""
     if is_dask_array(X):
-        return dask.unobserved_columns(X)
+        return dask_data.unobserved_columns(X)
     return _validation.unobserved_columns(X)
 
 
@@ -204,7 +204,7 @@ def map_rows(X, function, n_columns, *args):
     persisted there (so that every iteration reads it, not ``X``).
     """
     if is_dask_array(X):
-        return dask.map_rows(X, function, n_columns, *args).persist()
+        return dask_data.map_rows(X, function, n_columns, *args).persist()
     return function(X, *args)
 
 
@@ -268,7 +268,7 @@ def random_responsibilities(X, n_components, rng):
     resp : ndarray or dask array of shape (n_samples, n_components)
     """
     if is_dask_array(X):
-        return dask.random_responsibilities(X, n_components, rng)
+        return dask_data.random_responsibilities(X, n_components, rng)
     resp = rng.uniform(size=(X.shape[0], n_components))
     resp /= resp.sum(axis=1, keepdims=True)
     return resp
@@ -279,7 +279,7 @@ def sample_rows(X, n_rows, rng, sample_weight=None):
 
     The positions are ranks among the rows of positive weight drawn by
     :func:`sklearn.utils.random.sample_without_replacement` and sorted, for
-    any storage (:func:`.dask.sample_rows` draws the same), so a dask fit
+    any storage (:func:`.dask_data.sample_rows` draws the same), so a dask fit
     starts from the rows a numpy fit starts from. When every such row is
     taken, ``rng`` is not used.
 
@@ -296,7 +296,7 @@ def sample_rows(X, n_rows, rng, sample_weight=None):
     weight_rows : ndarray of shape (m,), or None without ``sample_weight``
     """
     if is_dask_array(X):
-        _, X_rows, weight_rows = dask.sample_rows(X, n_rows, rng, sample_weight)
+        _, X_rows, weight_rows = dask_data.sample_rows(X, n_rows, rng, sample_weight)
         return X_rows, weight_rows
     if sample_weight is None:
         candidates = np.arange(X.shape[0])
