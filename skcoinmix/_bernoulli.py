@@ -64,6 +64,7 @@ class BinaryEncoding:
     """
 
     missing: bool = False
+    has_row_term = False
 
     @property
     def n_views(self):
@@ -137,6 +138,7 @@ class CountEncoding:
     """
 
     n_views = 1
+    has_row_term = False
 
     def n_columns(self, n_features):
         return 2

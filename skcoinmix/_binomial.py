@@ -146,6 +146,7 @@ class FixedTrialsEncoding:
 
     n_trials: np.ndarray
     missing: bool = False
+    has_row_term = True
 
     @property
     def n_views(self):
@@ -217,6 +218,7 @@ class PairedEncoding:
 
     missing: bool = False
     n_views = 2
+    has_row_term = True
 
     def n_columns(self, n_features):
         return n_features // 2

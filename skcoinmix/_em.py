@@ -212,7 +212,8 @@ class BaseMixtureEM(
     def _e_step(self, data, sample_weight, params):
         """The weighted log-likelihood sum at ``params`` and the model's statistics.
 
-        ``sample_weight`` is None for unit weights.
+        ``sample_weight`` is None for unit weights. The log-likelihood leaves
+        out the per-row terms ``c_i`` (see :func:`._backends.row_term_total`).
         """
         coefs, intercept = self._natural_params(data.encoding, params)
         log_likelihood, resp_sum, sums = backend_for(data.X).e_step(
@@ -312,8 +313,14 @@ class BaseMixtureEM(
         start = (self._params_from_attributes(), self.lower_bound_) if warm else None
         run = delayed(self._run_em)
         n_jobs = self.n_jobs if _backends.restarts_in_parallel(data.X) else 1
+        # The per-row terms of the log-likelihood depend on no parameter:
+        # added once, not computed at every iteration.
+        constant = _backends.row_term_total(
+            data.X, data.encoding, unit_weights_as_none(checked.weights)
+        )
         runs = Parallel(n_jobs=n_jobs)(
-            run(data, checked, init, seed, start) for init, seed in enumerate(seeds)
+            run(data, checked, constant, init, seed, start)
+            for init, seed in enumerate(seeds)
         )
         if self.max_iter == 0:
             best = runs[-1]  # as sklearn.mixture: nothing to compare
@@ -387,12 +394,13 @@ class BaseMixtureEM(
                     "new estimator for partial_fit)."
                 )
 
-    def _run_em(self, data, checked, init, seed, start):
+    def _run_em(self, data, checked, constant, init, seed, start):
         """One EM run from restart ``init``'s seed, or from ``start`` (warm).
 
         Pure: reads only parameters and its arguments (so runs can go to
         joblib workers) and returns the run as a dict. ``checked`` holds the
-        sample weights (:class:`~skcoinmix._validation.ScaledWeights`).
+        sample weights (:class:`~skcoinmix._validation.ScaledWeights`),
+        ``constant`` the weighted total of the per-row terms.
         """
         sample_weight, total_weight = checked.weights, checked.total
         self._print_verbose_msg_init_beg(init)
@@ -408,6 +416,7 @@ class BaseMixtureEM(
         for n_iter in range(1, self.max_iter + 1):
             previous = lower_bound
             log_likelihood, stats = self._e_step(data, step_weight, params)
+            log_likelihood += constant
             # The lower bound is evaluated at the parameters before this
             # M-step, exactly as in sklearn.mixture; a per-unit-weight mean,
             # the same with the rescaled weights.

@@ -59,6 +59,9 @@ class Encoding(Protocol):
     #: The number of views ``V``.
     n_views: int
 
+    #: Whether :meth:`row_term` can be nonzero (False: it returns None).
+    has_row_term: bool
+
     def n_columns(self, n_features):
         """The length ``D`` of each view for data of ``n_features`` columns."""
 
@@ -84,7 +87,11 @@ class Encoding(Protocol):
         """The views of a ``scipy.sparse`` block: a list of sparse (rows, D)."""
 
     def row_term(self, block):
-        """``c_i`` of each row of ``block`` (dense or sparse): (rows,) float64, or None for 0."""
+        """``c_i`` of each row of ``block`` (dense or sparse): (rows,) float64, or None for 0.
+
+        It depends on no parameter: predictions add it to ``log p(x_i)``, and
+        a fit adds its weighted total once to the log-likelihood.
+        """
 
     def linear_params(self, weights, params):
         """``(coefs, intercept)``: ``n_views`` arrays of shape (K, D), and (K,)."""

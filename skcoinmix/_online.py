@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 
-from ._backends import check_sample_weight, unit_weights_as_none
+from ._backends import check_sample_weight, row_term_total, unit_weights_as_none
 from ._em_state import add_scaled, num_samples, transaction
 
 __all__ = ["OnlineEMMixin"]
@@ -84,9 +84,9 @@ class OnlineEMMixin:
             "seen_exponent": 0,
             "stats": None,
         }
-        log_likelihood, stats = self._e_step(
-            data, unit_weights_as_none(sample_weight), params
-        )
+        unit = unit_weights_as_none(sample_weight)
+        log_likelihood, stats = self._e_step(data, unit, params)
+        log_likelihood += row_term_total(data.X, data.encoding, unit)
         step = online["step"] + 1
         gain = ((1.0 + self.learning_offset) / (step + self.learning_offset)) ** (
             self.learning_decay

@@ -42,6 +42,7 @@ __all__ = [
     "random_responsibilities",
     "responsibilities",
     "restarts_in_parallel",
+    "row_term_total",
     "sample_rows",
     "scan",
     "unit_weights_as_none",
@@ -206,6 +207,42 @@ def map_rows(X, function, n_columns, *args):
     if is_dask_array(X):
         return dask_data.map_rows(X, function, n_columns, *args).persist()
     return function(X, *args)
+
+
+def row_term_total(X, encoding, sample_weight):
+    """``sum_i w_i c_i``: the per-row terms of the log-likelihood, once per fit.
+
+    The E-step kernels leave ``c_i`` out (it depends on no parameter); the
+    engine adds this total to their log-likelihood.
+
+    Parameters
+    ----------
+    X : ndarray, sparse matrix or dask array of shape (n_samples, n_features)
+    encoding : skcoinmix._family.Encoding
+    sample_weight : ndarray or dask array of shape (n_samples,), or None
+
+    Returns
+    -------
+    total : float
+        0.0 for an encoding without per-row terms.
+    """
+    if not getattr(encoding, "has_row_term", False):
+        return 0.0
+    if is_dask_array(X):
+        terms = dask_data.row_terms(X, encoding)
+    elif sp.issparse(X):
+        terms = encoding.row_term(X)
+    else:
+        # Blocks of rows: the encoding may convert each to float64.
+        step = max(1, (1 << 18) // max(1, X.shape[1]))
+        terms = np.concatenate(
+            [
+                encoding.row_term(X[start : start + step])
+                for start in range(0, X.shape[0], step)
+            ]
+            or [np.empty(0)]
+        )
+    return weighted_sum(terms, sample_weight)
 
 
 def as_numpy(value):

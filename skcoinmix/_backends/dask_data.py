@@ -36,6 +36,7 @@ __all__ = [
     "column_range",
     "map_rows",
     "random_responsibilities",
+    "row_terms",
     "sample_rows",
     "scan",
     "unobserved_columns",
@@ -395,6 +396,23 @@ def map_rows(X, function, n_columns, *args):
         dtype=np.float64,
         meta=np.empty((0, 0)),
     )
+
+
+def row_terms(X, encoding):
+    """The encoding's per-row terms ``c_i``, lazily: (n_samples,) float64."""
+    X = _row_chunked(X)
+    return X.map_blocks(
+        _row_term_chunk,
+        encoding,
+        drop_axis=1,
+        chunks=(X.chunks[0],),
+        dtype=np.float64,
+        meta=np.empty((0,)),
+    )
+
+
+def _row_term_chunk(block, encoding):
+    return encoding.row_term(block)
 
 
 def column_range(X):

@@ -146,7 +146,9 @@ def e_step(X, encoding, coefs, intercept, sample_weight):
     Returns
     -------
     log_likelihood : float
-        ``sum_i w_i log p(x_i)``.
+        ``sum_i w_i (log p(x_i) - c_i)``: the per-row term ``c_i`` depends
+        on no parameter, so it is left out of the iterations and added once
+        per fit (:func:`skcoinmix._backends.row_term_total`).
 
     resp_sum : ndarray of shape (K,), float64
         ``sum_i w_i r_ik``.
@@ -174,9 +176,6 @@ def e_step(X, encoding, coefs, intercept, sample_weight):
     def work(scratch, state, raw, views, start, stop):
         resp = scratch.joint_log_prob(views, coefs, intercept)
         log_prob_norm = normalize(resp)
-        row_term = encoding.row_term(raw)
-        if row_term is not None:
-            log_prob_norm += row_term
         if unit_weights:
             state["log_likelihood"] += float(log_prob_norm.sum())
         else:

@@ -124,6 +124,7 @@ def e_step(X, encoding, coefs, intercept, sample_weight):
     Returns
     -------
     log_likelihood : float
+        Without the per-row terms, as :func:`.dense.e_step`.
     resp_sum : ndarray of shape (K,), float64
     sums : list of ``V`` ndarrays of shape (K, D), float64
     """
@@ -146,7 +147,6 @@ def e_step(X, encoding, coefs, intercept, sample_weight):
         weights = None if sample_weight is None else sample_weight[start:stop]
         views = encoding.encode_sparse(X_block)
         joint = _joint_of_views(views, coefs)
-        row_term = encoding.row_term(X_block)
         # float64 responsibilities for float32 data too: the sums of a column
         # of ones must not exceed resp_sum (ones / trials <= 1), and weights
         # below float32's range must not make 0. float64 ones overwrite the
@@ -154,8 +154,6 @@ def e_step(X, encoding, coefs, intercept, sample_weight):
         resp = joint if joint.dtype == np.float64 else np.empty(joint.shape)
         for lo, hi, chunk in _chunks(joint, intercept):
             log_prob_norm = normalize(chunk)
-            if row_term is not None:
-                log_prob_norm += row_term[lo:hi]
             rows = resp[lo:hi]
             rows[...] = chunk.T
             if weights is None:
