@@ -68,7 +68,8 @@ def float32_update_rtol(X, weights, means):
     (``x_ij coef_kj``, the intercept and, with missing entries,
     ``observed_ij log(1 - t_kj)``), off by at most ``m u S_ik`` with
     ``S_ik = sum |terms|`` and ``u = eps32 / 2`` (Higham, *Accuracy and
-    Stability of Numerical Algorithms*, 2nd ed., eq. (3.5)). A posterior
+    Stability of Numerical Algorithms*, 2nd ed., sec. 3.1: inner products,
+    ``m u`` standing for ``gamma_m``). A posterior
     ``exp(s_k - logsumexp(s))`` is then off by at most twice that,
     relatively; a mean or weight, a ratio of sums of positive weighted
     posteriors (accumulated in float64), by at most four times that. The
