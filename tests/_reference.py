@@ -68,12 +68,15 @@ def float32_update_rtol(X, weights, means):
     (``x_ij coef_kj``, the intercept and, with missing entries,
     ``observed_ij log(1 - t_kj)``), off by at most ``m u S_ik`` with
     ``S_ik = sum |terms|`` and ``u = eps32 / 2`` (Higham, *Accuracy and
-    Stability of Numerical Algorithms*, 2nd ed., eq. (3.5)). A posterior
+    Stability of Numerical Algorithms*, 2nd ed., sec. 3.1: inner products,
+    ``m u`` standing for ``gamma_m``). A posterior
     ``exp(s_k - logsumexp(s))`` is then off by at most twice that,
     relatively; a mean or weight, a ratio of sums of positive weighted
-    posteriors (accumulated in float64), by at most four times that. The
-    bound is data-dependent, unlike a fixed 1e-5: rows with many ones and
-    means near 0 or 1 make larger terms.
+    posteriors, by at most four times that, plus the round-off of those sums:
+    accumulated in float32 within a block of rows (at most ``n``) and in
+    float64 across blocks, at most ``n u`` each. The bound is data-dependent,
+    unlike a fixed 1e-5: rows with many ones and means near 0 or 1 make
+    larger terms.
 
     Parameters
     ----------
@@ -86,7 +89,7 @@ def float32_update_rtol(X, weights, means):
     Returns
     -------
     rtol : float
-        ``4 m u max_ik S_ik``, over the components of positive weight.
+        ``4 m u max_ik S_ik + 2 n u``, over the components of positive weight.
     """
     X = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
     n_features = X.shape[1]
@@ -105,7 +108,8 @@ def float32_update_rtol(X, weights, means):
         n_terms = 2 * n_features + 1
         terms += observed @ np.abs(log_not_t).T
     unit_roundoff = float(np.finfo(np.float32).eps) / 2
-    return 4 * n_terms * unit_roundoff * float(terms.max())
+    n_samples = X.shape[0]
+    return (4 * n_terms * float(terms.max()) + 2 * n_samples) * unit_roundoff
 
 
 def posterior_rtol(got, want):
