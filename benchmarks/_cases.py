@@ -11,9 +11,11 @@ import numpy as np
 from _contenders import (
     NaiveBernoulliLoop,
     NaiveBinomialLoop,
+    bare_paired_products,
     bare_products,
     gaussian_fit,
     row_sums,
+    skcoinmix_binomial_fit,
     skcoinmix_default_init,
     skcoinmix_fit,
     stepmix_fit,
@@ -449,6 +451,72 @@ class TiedCase:
 
 
 @dataclass(frozen=True)
+class BinomialCase:
+    """Counts out of ``n_trials`` (BinomialMixtureEM): fixed trials and paired trials."""
+
+    name: str
+    shape: tuple
+    quick_shape: tuple
+    n_trials: int = 20
+
+    def run(self, ctx):
+        n, d, K = self.quick_shape if ctx.quick else self.shape
+        case = f"binomial: {_short(n)} x {_short(d)}, n={self.n_trials}, K={K}"
+        rng = np.random.default_rng(0)
+        prototypes = random_prototypes(K, d, 0.1, 0.9)
+        labels = rng.integers(K, size=n)
+        counts = rng.binomial(self.n_trials, prototypes[labels]).astype(np.uint8)
+        start = fixed_start(K, d)
+        stored = {"uint8": counts, "float64": counts.astype(np.float64)}
+        products = bare_products(stored["float64"], K)
+        measure_call(ctx, "bare products float64", products, ctx.settings.cheap_repeats)
+        em = {
+            dtype: measure_em(
+                ctx,
+                f"skcoinmix binomial {dtype}",
+                skcoinmix_binomial_fit(X, start, self.n_trials),
+                references={"float64": products},
+            )
+            for dtype, X in stored.items()
+        }
+        # Trials per entry: between half and all of n_trials, side by side.
+        trials = rng.integers(self.n_trials // 2, self.n_trials + 1, size=(n, d))
+        successes = rng.binomial(trials, prototypes[labels]).astype(np.float64)
+        paired_X = np.hstack([successes, trials - successes])
+        paired_products = bare_paired_products(successes, trials.astype(np.float64), K)
+        paired = measure_em(
+            ctx,
+            "skcoinmix binomial paired float64",
+            skcoinmix_binomial_fit(paired_X, start, "paired"),
+            references={"float64 (2 views)": paired_products},
+        )
+        rows = [
+            Row(
+                case,
+                f"skcoinmix binomial {dtype}, fixed trials",
+                em[dtype].per_iteration,
+                "bare products float64",
+                em[dtype].references["float64"],
+                bare_target(d),
+            )
+            for dtype in stored
+        ]
+        rows.append(
+            Row(
+                case,
+                "skcoinmix binomial float64, paired trials",
+                paired.per_iteration,
+                "bare products of both views, float64",
+                paired.references["float64 (2 views)"],
+                bare_target(d),
+                note="encoding s, s + f per block",
+            )
+        )
+        rows.append(overhead_row(case, "skcoinmix binomial uint8", em["uint8"]))
+        return rows
+
+
+@dataclass(frozen=True)
 class MemoryCase:
     """1M x 784 stored as uint8, in a subprocess: peak memory, then uint8 vs float64."""
 
@@ -503,5 +571,6 @@ CASES = (
     DenseCase("20k-2000", (20_000, 2_000, 20), (1_000, 2_000, 20)),
     SparseCase("sparse", (200_000, 10_000, 10), (4_000, 2_000, 10)),
     TiedCase("tied", 1_000_000, 20_000),
+    BinomialCase("binomial", (200_000, 100, 10), (4_000, 100, 10)),
     MemoryCase("memory", (1_000_000, 784, 10), (20_000, 784, 10)),
 )

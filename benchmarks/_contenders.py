@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
-from skcoinmix import BernoulliMixtureEM
+from skcoinmix import BernoulliMixtureEM, BinomialMixtureEM
 
 
 def _quietly(func, *args):
@@ -34,6 +34,23 @@ def skcoinmix_fit(X, start, **params):
             max_iter=max_iter,
             tol=0.0,
             **params,
+        )
+        return _quietly(model.fit, X)
+
+    return fit
+
+
+def skcoinmix_binomial_fit(X, start, n_trials):
+    """BinomialMixtureEM from ``start`` (no initialisation), tol=0."""
+
+    def fit(max_iter):
+        model = BinomialMixtureEM(
+            n_components=start.n_components,
+            n_trials=n_trials,
+            means_init=start.means,
+            weights_init=start.weights,
+            max_iter=max_iter,
+            tol=0.0,
         )
         return _quietly(model.fit, X)
 
@@ -186,6 +203,20 @@ def bare_products(X, n_components):
 
     def products():
         return X @ A.T, (X.T @ R).T
+
+    return products
+
+
+def bare_paired_products(successes, trials, n_components):
+    """The four products of a paired binomial iteration: two views, E and M."""
+    A, R = _factors(successes, n_components)
+
+    def products():
+        return (
+            successes @ A.T + trials @ A.T,
+            (successes.T @ R).T,
+            (trials.T @ R).T,
+        )
 
     return products
 
