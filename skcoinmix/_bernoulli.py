@@ -17,9 +17,7 @@ from numbers import Real
 
 import numpy as np
 from scipy.special import betaln
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted
 
 from . import _backends
 from ._em import BaseMixtureEM
@@ -312,8 +310,52 @@ def safe_log(weights):
         return np.log(weights)
 
 
+# ---------------------------------------------------------------- the hooks
+class ProbabilityHooks:
+    """The engine's hooks for mixtures of success probabilities under a Beta prior.
+
+    Shared by :class:`BernoulliMixtureEM` and the binomial mixture (the case
+    ``n = 1`` is Bernoulli): parameters ``{"weights": (K,), "means": (K, d)}``,
+    statistics ``"resp_sum"``, ``"ones"`` and ``"trials"`` from the
+    encoding's ``stats``, the MAP M-step :func:`map_means` and the prior
+    :func:`beta_log_prior`. The estimator supplies ``alpha``,
+    ``fit_weights``, ``weights_init`` and ``n_components``.
+    """
+
+    def _start_params(self, stats):
+        K = self.n_components
+        means = smoothed_means(stats["ones"], stats["trials"])
+        if self.weights_init is not None:
+            weights = check_weights_init(self.weights_init, K)
+        elif self.fit_weights:
+            weights = mle_weights(stats["resp_sum"])
+        else:
+            weights = np.full(K, 1.0 / K)
+        return {"weights": weights, "means": means}
+
+    def _natural_params(self, encoding, params):
+        return encoding.linear_params(params["weights"], params["means"])
+
+    def _sufficient_stats(self, encoding, resp_sum, sums):
+        return encoding.stats(resp_sum, sums)
+
+    def _m_step(self, stats, params, weight_exponent=0):
+        # The counts are in units of 2**weight_exponent of weight, and so the
+        # prior's pseudo-counts must be: alpha 2**-weight_exponent (exact).
+        alpha = math.ldexp(self.alpha, -weight_exponent) if self.alpha else 0.0
+        means = map_means(stats["ones"], stats["trials"], alpha, params["means"])
+        if self.fit_weights:
+            weights = mle_weights(stats["resp_sum"])
+        else:
+            weights = params["weights"]
+        return {"weights": weights, "means": means}
+
+    def _log_prior(self, params):
+        return beta_log_prior(params["means"], self.alpha)
+
+
 # ---------------------------------------------------------------- estimator
-class BernoulliMixtureEM(BaseMixtureEM):
+class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
     """Mixture of multivariate Bernoulli distributions fitted by EM.
 
     The model is ``p(x) = sum_k w_k prod_j t_kj^x_j (1 - t_kj)^(1 - x_j)``
@@ -614,37 +656,6 @@ class BernoulliMixtureEM(BaseMixtureEM):
             weights = np.full(K, 1.0 / K)
         return {"weights": weights, "means": means}
 
-    def _start_params(self, stats):
-        K = self.n_components
-        means = smoothed_means(stats["ones"], stats["trials"])
-        if self.weights_init is not None:
-            weights = check_weights_init(self.weights_init, K)
-        elif self.fit_weights:
-            weights = mle_weights(stats["resp_sum"])
-        else:
-            weights = np.full(K, 1.0 / K)
-        return {"weights": weights, "means": means}
-
-    def _natural_params(self, encoding, params):
-        return encoding.linear_params(params["weights"], params["means"])
-
-    def _sufficient_stats(self, encoding, resp_sum, sums):
-        return encoding.stats(resp_sum, sums)
-
-    def _m_step(self, stats, params, weight_exponent=0):
-        # The counts are in units of 2**weight_exponent of weight, and so the
-        # prior's pseudo-counts must be: alpha 2**-weight_exponent (exact).
-        alpha = math.ldexp(self.alpha, -weight_exponent) if self.alpha else 0.0
-        means = map_means(stats["ones"], stats["trials"], alpha, params["means"])
-        if self.fit_weights:
-            weights = mle_weights(stats["resp_sum"])
-        else:
-            weights = params["weights"]
-        return {"weights": weights, "means": means}
-
-    def _log_prior(self, params):
-        return beta_log_prior(params["means"], self.alpha)
-
     def _params_from_attributes(self):
         tied = self._fitted_param("tie_features")
         means = self.means_[:, :1] if tied else self.means_
@@ -681,18 +692,8 @@ class BernoulliMixtureEM(BaseMixtureEM):
         y : ndarray of shape (n_samples,)
             Component labels.
         """
-        check_is_fitted(self)
-        if (
-            not isinstance(n_samples, int | np.integer)
-            or isinstance(n_samples, bool)
-            or n_samples < 1
-        ):
-            raise ValueError(
-                f"Invalid value for 'n_samples': {n_samples!r}. The sampling "
-                "requires an integer of at least 1."
-            )
-        rng = check_random_state(self.random_state)
-        counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
+        self._check_n_samples(n_samples)
+        rng, counts = self._component_sizes(n_samples)
         X = np.vstack(
             [
                 (rng.uniform(size=(count, self.n_features_in_)) < means).astype(
@@ -701,5 +702,4 @@ class BernoulliMixtureEM(BaseMixtureEM):
                 for means, count in zip(self.means_, counts, strict=True)
             ]
         )
-        y = np.repeat(np.arange(self.n_components), counts)
-        return X, y
+        return X, np.repeat(np.arange(len(counts)), counts)

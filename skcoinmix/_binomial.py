@@ -22,26 +22,16 @@ Shapes: ``n`` samples, ``d`` items (features of counts), ``K`` components.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import math
 from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import gammaln
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from . import _backends
-from ._bernoulli import (
-    beta_log_prior,
-    clip_means,
-    map_means,
-    mle_weights,
-    safe_log,
-    smoothed_means,
-)
+from ._bernoulli import ProbabilityHooks, clip_means, safe_log
 from ._em import BaseMixtureEM
 from ._family import Data, masked_views
 from ._validation import (
@@ -278,7 +268,7 @@ class PairedEncoding:
 
 
 # ---------------------------------------------------------------- estimator
-class BinomialMixtureEM(BaseMixtureEM):
+class BinomialMixtureEM(ProbabilityHooks, BaseMixtureEM):
     """Mixture of binomial distributions for counts of successes, fitted by EM.
 
     Each entry ``x_ij`` is a count of successes out of ``n_ij`` trials and,
@@ -552,35 +542,6 @@ n_features_in_, feature_names_in_
             weights = np.full(K, 1.0 / K)
         return {"weights": weights, "means": clip_means(self._means_init())}
 
-    def _start_params(self, stats):
-        K = self.n_components
-        means = smoothed_means(stats["ones"], stats["trials"])
-        if self.weights_init is not None:
-            weights = check_weights_init(self.weights_init, K)
-        elif self.fit_weights:
-            weights = mle_weights(stats["resp_sum"])
-        else:
-            weights = np.full(K, 1.0 / K)
-        return {"weights": weights, "means": means}
-
-    def _natural_params(self, encoding, params):
-        return encoding.linear_params(params["weights"], params["means"])
-
-    def _sufficient_stats(self, encoding, resp_sum, sums):
-        return encoding.stats(resp_sum, sums)
-
-    def _m_step(self, stats, params, weight_exponent=0):
-        # Counts in units of 2**weight_exponent of weight: so is the prior.
-        alpha = math.ldexp(self.alpha, -weight_exponent) if self.alpha else 0.0
-        means = map_means(stats["ones"], stats["trials"], alpha, params["means"])
-        weights = (
-            mle_weights(stats["resp_sum"]) if self.fit_weights else params["weights"]
-        )
-        return {"weights": weights, "means": means}
-
-    def _log_prior(self, params):
-        return beta_log_prior(params["means"], self.alpha)
-
     def _params_from_attributes(self):
         return {"weights": self.weights_, "means": self.means_}
 
@@ -615,16 +576,7 @@ n_features_in_, feature_names_in_
         y : ndarray of shape (n_samples,)
             Component labels.
         """
-        check_is_fitted(self)
-        if (
-            not isinstance(n_samples, int | np.integer)
-            or isinstance(n_samples, bool)
-            or n_samples < 1
-        ):
-            raise ValueError(
-                f"Invalid value for 'n_samples': {n_samples!r}. The sampling "
-                "requires an integer of at least 1."
-            )
+        self._check_n_samples(n_samples)
         if self.n_trials_ is None:
             raise ValueError(
                 "sample needs the number of trials of each new count: this "
@@ -632,8 +584,7 @@ n_features_in_, feature_names_in_
                 "per entry. Draw successes yourself with "
                 "rng.binomial(trials, est.means_[k])."
             )
-        rng = check_random_state(self.random_state)
-        counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
+        rng, counts = self._component_sizes(n_samples)
         X = np.vstack(
             [
                 rng.binomial(
@@ -642,8 +593,7 @@ n_features_in_, feature_names_in_
                 for means, count in zip(self.means_, counts, strict=True)
             ]
         )
-        y = np.repeat(np.arange(self.n_components), counts)
-        return X, y
+        return X, np.repeat(np.arange(len(counts)), counts)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -632,6 +632,30 @@ class BaseMixtureEM(
         deviance, _ = self._deviance_and_log_n(X, sample_weight, "aic")
         return deviance + 2.0 * self.n_parameters_
 
+    # -------------------------------------------------------------- sampling
+    def _check_n_samples(self, n_samples):
+        """For ``sample``: fitted, and ``n_samples`` an integer of at least 1."""
+        check_is_fitted(self)
+        if (
+            not isinstance(n_samples, int | np.integer)
+            or isinstance(n_samples, bool)
+            or n_samples < 1
+        ):
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples!r}. The sampling "
+                "requires an integer of at least 1."
+            )
+
+    def _component_sizes(self, n_samples):
+        """``(rng, counts)``: the rows of each component, as GaussianMixture draws them.
+
+        ``rng`` from ``random_state`` (then used for the rows themselves),
+        ``counts`` of shape (K,) multinomial with the mixing weights.
+        """
+        rng = check_random_state(self.random_state)
+        counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
+        return rng, counts
+
     # ------------------------------------------------------------------ misc
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
