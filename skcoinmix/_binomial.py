@@ -159,10 +159,40 @@ class FixedTrialsEncoding:
             coo = block.tocoo()
             terms = log_binomial_coefficient(self.n_trials[coo.col], coo.data)
             return np.bincount(coo.row, weights=terms, minlength=block.shape[0])
+        if block.dtype.kind in "uib" or (
+            not self.missing and np.array_equal(block, np.floor(block))
+        ):
+            return self._row_term_of_whole_counts(block)
         terms = log_binomial_coefficient(self.n_trials, block.astype(np.float64))
         if self.missing:
             return np.nansum(terms, axis=1)
         return terms.sum(axis=1)
+
+    def _row_term_of_whole_counts(self, block):
+        """:meth:`row_term` of whole counts, from a table: a gather per entry.
+
+        ``log C(n_j, c) = lg(n_j) - lg(c) - lg(n_j - c)`` with
+        ``lg(v) = log v!``: the row's ``sum_j lg(n_j)`` is a constant, and
+        ``lg(c) + lg(n_j - c)`` is looked up for ``c = 0..n_j`` (about 20
+        times cheaper than three ``gammaln`` per entry).
+        """
+        if block.dtype.kind == "f":
+            block = block.astype(np.int32)
+        elif block.dtype == bool:
+            block = block.view(np.uint8)
+        n_max = int(self.n_trials.max())
+        counts = np.arange(n_max + 1, dtype=np.float64)
+        if np.all(self.n_trials == n_max):
+            table = gammaln(counts + 1.0) + gammaln(n_max - counts + 1.0)
+            looked_up = table[block]
+        else:
+            # Counts above a feature's n_j are never looked up (validated).
+            with np.errstate(invalid="ignore"):
+                table = gammaln(counts + 1.0) + gammaln(
+                    self.n_trials[:, np.newaxis] - counts + 1.0
+                )
+            looked_up = table[np.arange(block.shape[1]), block]
+        return gammaln(self.n_trials + 1.0).sum() - looked_up.sum(axis=1)
 
     def linear_params(self, weights, means):
         log_failure = np.log1p(-means)
