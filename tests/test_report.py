@@ -763,11 +763,15 @@ def borrowed_bernoulli_model(name, drop=()):
             setattr(self, key, value)
 
     __init__.__signature__ = signature  # what get_params reads
-    namespace = {
-        key: value
-        for key, value in vars(BernoulliMixtureEM).items()
-        if not key.startswith(("__", "_abc"))
-    }
+    # The model's own methods and those of its mixins, not the engine's.
+    namespace = {}
+    for cls in reversed(BernoulliMixtureEM.__mro__):
+        if cls is BernoulliMixtureEM or not issubclass(BaseMixtureEM, cls):
+            namespace.update(
+                (key, value)
+                for key, value in vars(cls).items()
+                if not key.startswith(("__", "_abc"))
+            )
     defaults = {
         key: BernoulliMixtureEM().get_params()[key] for key in drop
     }  # the dropped parameters, fixed
