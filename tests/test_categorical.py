@@ -352,7 +352,9 @@ def test_fit_report_of_polytomous_items():
     assert report.log_likelihood == pytest.approx(-2754.545, abs=1e-3)
     assert (report.n_parameters, report.df) == (20, 15)
     cells = np.array(list(product(*est.categories_)))
-    expected_all = 1202 * np.exp(est.score_samples(cells))
+    named = frame.iloc[:0].reindex(range(len(cells)))
+    named[:] = cells
+    expected_all = 1202 * np.exp(est.score_samples(named))
     observed = np.array(
         [np.sum(np.all(frame.to_numpy() == cell, axis=1)) for cell in cells], float
     )
