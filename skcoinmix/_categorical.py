@@ -309,7 +309,7 @@ n_features_in_, feature_names_in_
     >>> X = np.array([["yes", "a"], ["yes", "a"], ["no", "b"], ["no", "c"],
     ...               ["yes", "a"], ["no", "c"]])
     >>> est = CategoricalMixtureEM(2, random_state=0).fit(X)
-    >>> [list(c) for c in est.categories_]
+    >>> [c.tolist() for c in est.categories_]
     [['no', 'yes'], ['a', 'b', 'c']]
     >>> est.predict_proba(X).sum(axis=1)
     array([1., 1., 1., 1., 1., 1.])
