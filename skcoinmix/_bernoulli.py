@@ -322,7 +322,7 @@ class ProbabilityHooks:
     ``fit_weights``, ``weights_init`` and ``n_components``.
     """
 
-    def _start_params(self, stats):
+    def _start_params(self, stats, encoding):
         K = self.n_components
         means = smoothed_means(stats["ones"], stats["trials"])
         if self.weights_init is not None:

@@ -14,7 +14,7 @@ is written to the estimator in one step at the end:
     check user-supplied initial arrays against the data.
 ``_user_start(data)`` -> params or None
     the start the user gave, if any.
-``_start_params(stats)`` -> params
+``_start_params(stats, encoding)`` -> params
     parameters from the statistics of starting responsibilities.
 ``_natural_params(encoding, params)`` -> (coefs, intercept)
     the coefficients of the linear log-likelihood.
@@ -156,7 +156,7 @@ class BaseMixtureEM(
         """Return the start the user gave (``means_init``...), or None."""
 
     @abstractmethod
-    def _start_params(self, stats):
+    def _start_params(self, stats, encoding):
         """Return parameters from the statistics of starting responsibilities."""
 
     @abstractmethod
@@ -206,7 +206,7 @@ class BaseMixtureEM(
         sums = backend_for(start.X).weighted_sums(start.X, start.encoding, resp)
         resp_sum = np.asarray(as_numpy(resp.sum(axis=0)), dtype=np.float64)
         return self._start_params(
-            self._sufficient_stats(start.encoding, resp_sum, sums)
+            self._sufficient_stats(start.encoding, resp_sum, sums), start.encoding
         )
 
     def _e_step(self, data, sample_weight, params):

@@ -198,7 +198,7 @@ class MixtureModel(Protocol):
     def _user_start(self, data: Data) -> dict | None:
         """The start the user gave (``means_init``...), or None."""
 
-    def _start_params(self, stats: dict) -> dict:
+    def _start_params(self, stats: dict, encoding) -> dict:
         """Parameters from the statistics of starting responsibilities."""
 
     def _natural_params(self, encoding, params: dict):

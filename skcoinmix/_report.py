@@ -40,6 +40,7 @@ from ._fit_statistics import (
 from ._validation import (
     check_sample_weight,
     log_unscaled,
+    missing_mask,
     scale_sample_weight,
     unscale_total,
 )
@@ -367,7 +368,7 @@ def _goodness_of_fit(estimator, X, items, weights, exponent=0):
         ``"g_squared"``, ``"chi_squared"`` (float or None), ``"n_complete"``
         (float), ``"n_patterns"`` (int or None), ``"note"`` (str or None).
     """
-    validated = _validated(X)
+    validated = _validated(X, estimator)
     n_items = len(items)
     total = float(weights.sum())
     goodness = {"g_squared": None, "chi_squared": None, "n_patterns": None}
@@ -437,10 +438,16 @@ def _rows_of(X, validated, indices):
     return validated[indices]
 
 
-def _validated(X):
-    """``X`` as an ndarray or CSR matrix, NaN kept (score_samples validated it)."""
+def _validated(X, estimator=None):
+    """``X`` as an ndarray or CSR matrix, NaN kept (score_samples validated it).
+
+    Category labels (strings, objects) are kept as they are for a model with
+    ``categories_``.
+    """
     if sp.issparse(X):
         return X.tocsr()
+    if hasattr(estimator, "categories_"):
+        return check_array(X, dtype=None, ensure_all_finite=False, input_name="X")
     return check_array(
         X, dtype="numeric", ensure_all_finite="allow-nan", input_name="X"
     )
@@ -448,13 +455,13 @@ def _validated(X):
 
 def _complete_rows(X):
     """Which rows have no NaN, shape (n,) bool (sparse data never miss)."""
-    if sp.issparse(X) or X.dtype.kind != "f":
+    if sp.issparse(X) or X.dtype.kind not in "fO":
         return np.ones(X.shape[0], dtype=bool)
     # Row blocks, so that no n x d temporary is made for wide data.
     step = max(1, BLOCK_ENTRIES // X.shape[1])
     return np.concatenate(
         [
-            ~np.isnan(X[start : start + step]).any(axis=1)
+            ~missing_mask(X[start : start + step]).any(axis=1)
             for start in range(0, X.shape[0], step)
         ]
     )
@@ -502,6 +509,13 @@ def _item_tables(estimator):
         names = [f"item {j}" for j in range(estimator.n_features_in_)]
     labels = [str(name) for name in names]
     params = estimator.get_params(deep=False)
+    if "categories" in params:  # polytomous items: their own categories
+        return [
+            _ItemTable(label, tuple(values.tolist()), probs, None)
+            for label, values, probs in zip(
+                labels, estimator.categories_, estimator.probs_, strict=True
+            )
+        ]
     means = np.asarray(estimator.means_, dtype=np.float64)
     if "binarize" in params:  # binary items
         return [
@@ -548,11 +562,27 @@ def _category_codes(estimator, block):
     params = estimator.get_params(deep=False)
     if "binarize" in params:
         return binary_codes(block, params["binarize"])
+    if "categories" in params:
+        return _codes_of_categories(block, estimator.categories_)
     missing = np.isnan(block) if block.dtype.kind == "f" else None
     values = np.where(missing, 0, block) if missing is not None else block
     if np.any(values != np.round(values)):
         raise _NoTable("counts that are not whole numbers")
     return values.astype(np.int64), missing
+
+
+def _codes_of_categories(block, categories):
+    """Each entry's index among its item's ``categories``; missing (or unknown) as missing."""
+    missing = missing_mask(block)
+    codes = np.zeros(block.shape, dtype=np.int64)
+    for j, values in enumerate(categories):
+        observed = ~missing[:, j]
+        column = block[observed, j]
+        positions = np.minimum(np.searchsorted(values, column), len(values) - 1)
+        known = values[positions] == column
+        codes[np.flatnonzero(observed)[known], j] = positions[known]
+        missing[np.flatnonzero(observed)[~known], j] = True
+    return codes, missing
 
 
 def _item_rows(estimator, items):
@@ -561,6 +591,12 @@ def _item_rows(estimator, items):
     One row, ``"all items (tied)"``, when the model ties its features (they
     share one probability per class).
     """
+    if items and items[0].headline is None:  # one row per category
+        labels = tuple(
+            f"{item.label} = {value}" for item in items for value in item.values
+        )
+        rows = np.hstack([item.probs for item in items])  # (K, sum_j C_j)
+        return labels, tuple(tuple(float(p) for p in row) for row in rows)
     ones = [item.headline for item in items]
     params = estimator.get_params(deep=False)
     # The fitted value: set_params may have changed the parameter since.
@@ -609,9 +645,11 @@ def _format_report(report):
     )
     columns = zip(*report.item_probabilities, strict=True)
     lines += _table(
-        "Item-response probabilities, Pr(item = 1 | class)"
-        if report.model != "BinomialMixtureEM"
-        else "Success probability per trial, by item and class",
+        {
+            "BinomialMixtureEM": "Success probability per trial, by item and class",
+            "CategoricalMixtureEM": "Item-response probabilities, "
+            "Pr(item = category | class)",
+        }.get(report.model, "Item-response probabilities, Pr(item = 1 | class)"),
         ["item", *classes],
         [
             [label, *column]

@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import math
+import sys
 import warnings
 from typing import NamedTuple
 
@@ -23,6 +24,7 @@ __all__ = [
     "check_weights_init",
     "column_range",
     "log_unscaled",
+    "missing_mask",
     "scale_sample_weight",
     "unobserved_columns",
     "unscale_total",
@@ -653,3 +655,31 @@ def column_range(X):
             np.fmin(low, np.fmin.reduce(block, axis=0), out=low)
             np.fmax(high, np.fmax.reduce(block, axis=0), out=high)
     return low, high
+
+
+def missing_mask(values):
+    """Which entries of an array are missing: NaN, None or pandas' NA.
+
+    Parameters
+    ----------
+    values : ndarray of any shape and dtype
+
+    Returns
+    -------
+    missing : ndarray of bool, the shape of ``values``
+    """
+    if values.dtype.kind == "f":
+        return np.isnan(values)
+    if values.dtype.kind != "O":
+        return np.zeros(values.shape, dtype=bool)
+    pandas = sys.modules.get("pandas")  # pd.NA exists only if pandas is loaded
+    na = getattr(pandas, "NA", None)
+
+    def is_missing(value):
+        if value is None or (na is not None and value is na):
+            return True
+        return isinstance(value, float) and value != value  # NaN
+
+    return np.fromiter(
+        map(is_missing, values.ravel()), dtype=bool, count=values.size
+    ).reshape(values.shape)

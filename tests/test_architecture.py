@@ -26,7 +26,11 @@ MODEL_FREE = [
     "_backends",
 ]
 #: The model files and the names that would give a model away.
-MODELS = {"_bernoulli": "Bernoulli", "_binomial": "Binomial"}
+MODELS = {
+    "_bernoulli": "Bernoulli",
+    "_binomial": "Binomial",
+    "_categorical": "Categorical",
+}
 
 
 def _module_name(path):

@@ -105,9 +105,11 @@ def _blocked(X, encoding, n_components, work, make_state=None):
     Scratch buffers belong to a thread (reused by all its groups of blocks);
     ``state`` to a group of blocks (see :func:`._common.run_blocks`).
     """
-    blocks = row_blocks(X.shape[0], X.shape[1], compute_dtype(X))
-    block_size = max((stop - start for start, stop in blocks), default=0)
     n_columns = encoding.n_columns(X.shape[1])
+    # Sized by the wider of the stored rows and their views (a one-hot
+    # encoding is wider than its codes), so that a block stays in cache.
+    blocks = row_blocks(X.shape[0], max(X.shape[1], n_columns), compute_dtype(X))
+    block_size = max((stop - start for start, stop in blocks), default=0)
     local = threading.local()
 
     def run(state, start, stop):

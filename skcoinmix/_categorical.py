@@ -1,0 +1,608 @@
+"""Mixtures of categorical distributions: latent class analysis of polytomous items.
+
+Item ``j`` takes one of the categories ``1..C_j``; class ``k`` has a
+probability vector ``t_kj`` over them, and
+``p(x_i) = sum_k w_k prod_j t_kj[x_ij]`` with missing items left out of the
+product (full-information maximum likelihood). Under the family contract
+(:mod:`skcoinmix._family`) the view is the one-hot encoding of the row
+(``sum_j C_j`` columns), built one block of rows at a time from integer codes;
+a missing item is an all-zero block, so no mask view is needed. The M-step is
+``t_kjc = (S_kjc + alpha) / (sum_c S_kjc + C_j alpha)`` from the expected
+counts ``S``: the MAP estimate under a Dirichlet(alpha + 1) prior, for
+``C_j = 2`` Bernoulli's rule.
+
+Shapes: ``n`` rows, ``d`` items, ``C = sum_j C_j`` categories in all, ``K``
+classes. Probabilities are kept as one (K, C) array, item ``j`` in columns
+``offsets[j]:offsets[j + 1]``; ``probs_`` splits it per item.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import itertools
+import math
+from dataclasses import dataclass
+from numbers import Real
+
+import numpy as np
+from scipy.special import gammaln
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _get_feature_names, validate_data
+
+from . import _backends
+from ._bernoulli import mle_weights, safe_log
+from ._em import BaseMixtureEM
+from ._family import Data
+from ._validation import check_weights_init, missing_mask
+
+__all__ = ["CategoricalMixtureEM"]
+
+#: Probabilities are floored here and renormalised per item, so that a
+#: category unseen in a class never gives log 0.
+PROB_FLOOR = 1e-10
+
+#: Starting probabilities are smoothed as (counts + 1/2) / (total + C_j / 2).
+INIT_SMOOTHING = 0.5
+
+
+# ------------------------------------------------------------ pure functions
+def item_offsets(n_categories):
+    """Where each item's categories start in the one-hot columns: (d + 1,) int."""
+    return np.concatenate([[0], np.cumsum(n_categories)]).astype(np.intp)
+
+
+def per_item_sums(values, offsets):
+    """``sum_c values[:, c]`` over each item's categories, repeated over them.
+
+    Parameters
+    ----------
+    values : ndarray of shape (K, C)
+    offsets : ndarray of shape (d + 1,)
+
+    Returns
+    -------
+    sums : ndarray of shape (K, C)
+    """
+    totals = np.add.reduceat(values, offsets[:-1], axis=1)
+    return np.repeat(totals, np.diff(offsets), axis=1)
+
+
+def floor_probs(probs, offsets):
+    """Floor at :data:`PROB_FLOOR` and renormalise each item's probabilities.
+
+    Parameters
+    ----------
+    probs : ndarray of shape (K, C)
+    offsets : ndarray of shape (d + 1,)
+
+    Returns
+    -------
+    probs : ndarray of shape (K, C)
+    """
+    probs = np.maximum(probs, PROB_FLOOR)
+    return probs / per_item_sums(probs, offsets)
+
+
+def map_probs(counts, offsets, alpha, previous):
+    """M-step: the MAP estimate under a Dirichlet(alpha + 1) prior, per item.
+
+    ``t_kjc = (S_kjc + alpha) / (sum_c S_kjc + C_j alpha)``; an item with no
+    expected observation in a class (its total is 0 with ``alpha = 0``)
+    keeps its previous probabilities.
+
+    Parameters
+    ----------
+    counts : ndarray of shape (K, C)
+        Expected counts ``S``.
+    offsets : ndarray of shape (d + 1,)
+    alpha : float
+    previous : ndarray of shape (K, C)
+
+    Returns
+    -------
+    probs : ndarray of shape (K, C)
+    """
+    if math.isinf(alpha):
+        sizes = np.repeat(np.diff(offsets), np.diff(offsets))
+        return np.broadcast_to(1.0 / sizes, counts.shape).copy()
+    sizes = np.repeat(np.diff(offsets), np.diff(offsets)).astype(np.float64)
+    numerator = counts + alpha
+    denominator = per_item_sums(counts, offsets) + sizes * alpha
+    empty = denominator <= 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        probs = numerator / denominator
+    return floor_probs(np.where(empty, previous, probs), offsets)
+
+
+def smoothed_probs(counts, offsets):
+    """Starting probabilities from (possibly hard) counts, never 0."""
+    sizes = np.repeat(np.diff(offsets), np.diff(offsets))
+    totals = per_item_sums(counts, offsets)
+    return floor_probs(
+        (counts + INIT_SMOOTHING) / (totals + INIT_SMOOTHING * sizes), offsets
+    )
+
+
+def dirichlet_log_prior(probs, offsets, alpha):
+    """Log density of the Dirichlet(alpha + 1) prior of every class's items.
+
+    Parameters
+    ----------
+    probs : ndarray of shape (K, C)
+    offsets : ndarray of shape (d + 1,)
+    alpha : float
+
+    Returns
+    -------
+    log_prior : float
+    """
+    if alpha == 0:
+        return 0.0
+    sizes = np.diff(offsets).astype(np.float64)
+    log_norm = gammaln(sizes * (alpha + 1.0)) - sizes * gammaln(alpha + 1.0)
+    return float(alpha * np.log(probs).sum() + probs.shape[0] * log_norm.sum())
+
+
+# ----------------------------------------------------------------- encoding
+@dataclass(frozen=True, eq=False)
+class OneHotEncoding:
+    """Integer codes (``-1`` missing) read as their one-hot encoding, per block.
+
+    Attributes
+    ----------
+    categories : tuple of ndarray
+        Each item's categories; code ``c`` of item ``j`` is
+        ``categories[j][c]``.
+    """
+
+    categories: tuple
+
+    @property
+    def offsets(self):
+        """Item ``j``'s categories are one-hot columns ``offsets[j]:offsets[j + 1]``."""
+        return item_offsets([len(values) for values in self.categories])
+
+    n_views = 1
+    has_row_term = False
+
+    def n_columns(self, n_features):
+        return int(self.offsets[-1])
+
+    def encode(self, block, buffers):
+        """The one-hot rows of a block of codes, in the reused buffer."""
+        (out,) = buffers
+        out.fill(0)
+        rows, _n_items = block.shape
+        columns = block + self.offsets[:-1]  # (rows, d), intp
+        flat = columns + (np.arange(rows) * out.shape[1])[:, np.newaxis]
+        observed = block >= 0
+        out.reshape(-1)[flat[observed] if not observed.all() else flat.ravel()] = 1
+        return [out]
+
+    def encode_sparse(self, block):  # pragma: no cover - codes are dense
+        raise TypeError("Category codes are dense.")
+
+    def row_term(self, block):
+        return None
+
+    def clustering_features(self, codes):
+        """What k-means clusters: the one-hot rows, missing items as item means."""
+        out = np.empty((codes.shape[0], self.n_columns(codes.shape[1])))
+        (onehot,) = self.encode(codes, [out])
+        missing = codes < 0
+        if missing.any():
+            sizes = np.diff(self.offsets)
+            observed = np.repeat(~missing, sizes, axis=1)
+            counts = observed.sum(axis=0)
+            means = np.divide(
+                onehot.sum(axis=0), counts, out=np.zeros(out.shape[1]), where=counts > 0
+            )
+            onehot = np.where(observed, onehot, means)
+        return onehot
+
+    def linear_params(self, weights, probs):
+        return (np.log(probs),), safe_log(weights)
+
+    def stats(self, resp_sum, sums):
+        return {"resp_sum": resp_sum, "counts": sums[0]}
+
+
+# ------------------------------------------------------------ input to codes
+def _sorted_categories(values, name):
+    try:
+        return np.unique(values)
+    except TypeError:
+        kinds = sorted({type(value).__name__ for value in values})
+        raise TypeError(
+            f"The categories of column {name} mix types ({', '.join(kinds)}) "
+            "that cannot be sorted; make each column one type (e.g. all "
+            "strings)."
+        ) from None
+
+
+def _code_dtype(n_categories):
+    largest = max(n_categories, default=1)
+    for dtype in (np.int8, np.int16, np.int32):
+        if largest <= np.iinfo(dtype).max:
+            return dtype
+    return np.int64  # pragma: no cover - over 2**31 categories
+
+
+# ---------------------------------------------------------------- estimator
+class CategoricalMixtureEM(BaseMixtureEM):
+    """Mixture of categorical distributions (latent class analysis), fitted by EM.
+
+    Each item (column) takes one of a finite set of categories; within class
+    ``k`` item ``j`` takes category ``c`` with probability ``t_kjc``, and the
+    items are independent given the class (local independence):
+    ``p(x) = sum_k w_k prod_j t_kj[x_j]``. This is the latent class model of
+    poLCA and Mplus without covariates. Missing answers are left out of the
+    product (full-information maximum likelihood).
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        The number of latent classes.
+
+    categories : "auto" or list of array-like, default="auto"
+        The categories of each item: ``"auto"`` learns them from the data at
+        ``fit`` (sorted unique values, as
+        :class:`~sklearn.preprocessing.OneHotEncoder`); a list gives them per
+        column (then a category never observed still gets a probability).
+
+    handle_unknown : {"error", "missing"}, default="error"
+        A value not among an item's categories at prediction: an error naming
+        the column and the value, or read as a missing answer.
+
+    alpha : float, default=0.0
+        Additive smoothing: ``t_kjc = (S_kjc + alpha) / (sum_c S_kjc +
+        C_j alpha)``, the MAP estimate under a Dirichlet(alpha + 1) prior.
+
+    probs_init : list of array-like of shape (n_components, C_j), default=None
+        Starting item-response probabilities, one array per item, each row
+        summing to 1; EM starts there (after flooring at 1e-10).
+
+    tol, max_iter, n_init, init_params, fit_weights, weights_init, \
+random_state, warm_start, verbose, verbose_interval, n_jobs, \
+learning_decay, learning_offset
+        As in :class:`BernoulliMixtureEM`; k-means clusters the one-hot rows.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+        The class shares.
+
+    probs_ : list of ndarray of shape (n_components, C_j)
+        The item-response probabilities, one array per item (laid out as
+        :class:`~sklearn.naive_bayes.CategoricalNB`'s ``feature_log_prob_``,
+        but probabilities); rows sum to 1, entries at least 1e-10.
+
+    categories_ : list of ndarray
+        The categories of each item, in the order of the columns of
+        ``probs_``.
+
+    n_parameters_ : int
+        ``K sum_j (C_j - 1) + K - 1`` (``K - 1`` fewer with
+        ``fit_weights=False``).
+
+    converged_, n_iter_, lower_bound_, lower_bounds_, n_steps_, \
+n_features_in_, feature_names_in_
+        As in :class:`BernoulliMixtureEM`.
+
+    See Also
+    --------
+    BernoulliMixtureEM : Binary items (0/1), with sparse input.
+    sklearn.naive_bayes.CategoricalNB : The supervised counterpart.
+
+    Notes
+    -----
+    ``X`` holds any codes (integers, not only ``0..C-1``), strings or
+    objects, or a pandas DataFrame of such columns (``category`` columns
+    too); NaN, None and ``pd.NA`` are missing answers. The data are stored as
+    small integer codes and one-hot encoded one block of rows at a time, so
+    memory stays near the size of the codes. Sparse and dask input are not
+    supported yet.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcoinmix import CategoricalMixtureEM
+    >>> X = np.array([["yes", "a"], ["yes", "a"], ["no", "b"], ["no", "c"],
+    ...               ["yes", "a"], ["no", "c"]])
+    >>> est = CategoricalMixtureEM(2, random_state=0).fit(X)
+    >>> [c.tolist() for c in est.categories_]
+    [['no', 'yes'], ['a', 'b', 'c']]
+    >>> est.predict_proba(X).sum(axis=1)
+    array([1., 1., 1., 1., 1., 1.])
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMixtureEM._parameter_constraints,
+        "categories": [StrOptions({"auto"}), list],
+        "handle_unknown": [StrOptions({"error", "missing"})],
+        "alpha": [Interval(Real, 0.0, None, closed="left")],
+        "fit_weights": ["boolean"],
+        "weights_init": ["array-like", None],
+        "probs_init": [list, None],
+    }
+
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        categories="auto",
+        handle_unknown="error",
+        alpha=0.0,
+        probs_init=None,
+        tol=1e-3,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        fit_weights=True,
+        weights_init=None,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        verbose_interval=10,
+        n_jobs=None,
+        learning_decay=0.6,
+        learning_offset=1.0,
+    ):
+        super().__init__(
+            n_components=n_components,
+            tol=tol,
+            max_iter=max_iter,
+            n_init=n_init,
+            init_params=init_params,
+            random_state=random_state,
+            warm_start=warm_start,
+            verbose=verbose,
+            verbose_interval=verbose_interval,
+            n_jobs=n_jobs,
+            learning_decay=learning_decay,
+            learning_offset=learning_offset,
+        )
+        self.categories = categories
+        self.handle_unknown = handle_unknown
+        self.alpha = alpha
+        self.probs_init = probs_init
+        self.fit_weights = fit_weights
+        self.weights_init = weights_init
+
+    # ----------------------------------------------------------------- data
+    def _prepare_data(self, X, *, reset, fitting=False):
+        if _backends.is_dask_array(X):
+            raise TypeError(
+                "CategoricalMixtureEM does not take dask arrays yet: pass "
+                "X.compute() (codes are small), or fit BernoulliMixtureEM."
+            )
+        # Names and counts of features, shapes, complex numbers and sparse
+        # input as scikit-learn checks them; any dtype (codes, strings,
+        # objects), missing values kept.
+        names = _get_feature_names(X)
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=None,
+            accept_sparse=False,
+            ensure_all_finite=False,
+        )
+        columns = [X[:, j] for j in range(X.shape[1])]
+        labels = [
+            repr(str(names[j])) if names is not None else str(j)
+            for j in range(len(columns))
+        ]
+        missing = [missing_mask(column) for column in columns]
+        if reset:
+            categories = self._learn_categories(columns, missing, labels)
+        else:
+            categories = self.categories_
+        codes = self._encode(columns, missing, categories, labels, reset)
+        if fitting and (codes < 0).all():
+            raise ValueError(
+                "X has no observed entry: every entry is missing. Fit on data "
+                "with at least one observed answer."
+            )
+        return Data(codes, OneHotEncoding(tuple(categories)))
+
+    def _learn_categories(self, columns, missing, labels):
+        if isinstance(self.categories, str):  # "auto"
+            categories = []
+            for column, gaps, label in zip(columns, missing, labels, strict=True):
+                observed = column[~gaps]
+                if observed.size == 0:
+                    raise ValueError(
+                        f"Column {label} has no observed value: its categories "
+                        "cannot be learned. Drop it, or give the categories "
+                        "(categories=[...])."
+                    )
+                categories.append(_sorted_categories(observed, label))
+            return categories
+        if len(self.categories) != len(columns):
+            raise ValueError(
+                f"categories gives {len(self.categories)} lists but X has "
+                f"{len(columns)} columns: give one list of categories per column."
+            )
+        categories = []
+        for given, label in zip(self.categories, labels, strict=True):
+            values = np.asarray(given)
+            if values.ndim != 1 or values.size == 0:
+                raise ValueError(
+                    f"categories of column {label} must be a non-empty 1-D list."
+                )
+            ordered = _sorted_categories(values, label)
+            if ordered.size != values.size:
+                raise ValueError(f"categories of column {label} repeat a value.")
+            categories.append(ordered)
+        return categories
+
+    def _encode(self, columns, missing, categories, labels, reset):
+        n_samples = len(columns[0])
+        codes = np.empty((n_samples, len(columns)), _code_dtype(map(len, categories)))
+        for j, (column, gaps, known) in enumerate(
+            zip(columns, missing, categories, strict=True)
+        ):
+            values = column[~gaps]
+            try:
+                positions = np.searchsorted(known, values)
+            except TypeError:
+                raise TypeError(
+                    f"Column {labels[j]} holds values of another type than its "
+                    f"categories ({known.dtype}); pass the same kind of values."
+                ) from None
+            positions = np.minimum(positions, len(known) - 1)
+            unknown = known[positions] != values
+            if np.any(unknown):
+                if reset or self.handle_unknown == "error":
+                    shown = ", ".join(
+                        repr(v.item() if isinstance(v, np.generic) else v)
+                        for v in np.unique(values[unknown])[:5]
+                    )
+                    raise ValueError(
+                        f"Column {labels[j]} has values not among its "
+                        f"categories: {shown}. Give them in categories, or pass "
+                        "handle_unknown='missing' to read them as missing "
+                        "answers."
+                    )
+                positions = np.where(unknown, -1, positions)
+            column_codes = np.full(n_samples, -1, dtype=codes.dtype)
+            column_codes[~gaps] = positions
+            codes[:, j] = column_codes
+        return codes
+
+    # ----------------------------------------------------------------- hooks
+    # Parameters: {"weights": (K,), "probs": (K, C), "layout": OneHotEncoding},
+    # the layout saying which columns of probs are which item's categories.
+    def _check_initial_parameters(self, data):
+        if self.weights_init is not None:
+            check_weights_init(self.weights_init, self.n_components)
+        if self.probs_init is not None:
+            self._probs_init(data.encoding.offsets)
+
+    def _probs_init(self, offsets):
+        sizes = np.diff(offsets)
+        if len(self.probs_init) != len(sizes):
+            raise ValueError(
+                f"probs_init gives {len(self.probs_init)} arrays but X has "
+                f"{len(sizes)} items: give one (n_components, C_j) array per item."
+            )
+        blocks = []
+        for j, (given, size) in enumerate(zip(self.probs_init, sizes, strict=True)):
+            block = np.asarray(given, dtype=np.float64)
+            if block.shape != (self.n_components, size):
+                raise ValueError(
+                    f"probs_init[{j}] should have the shape "
+                    f"({self.n_components}, {size}) (n_components, categories of "
+                    f"item {j}), but got {block.shape}."
+                )
+            if np.any(block < 0) or not np.allclose(block.sum(axis=1), 1.0):
+                raise ValueError(
+                    f"Each row of probs_init[{j}] must hold probabilities summing to 1."
+                )
+            blocks.append(block)
+        return floor_probs(np.hstack(blocks), offsets)
+
+    def _user_start(self, data):
+        if self.probs_init is None:
+            return None
+        K = self.n_components
+        if self.weights_init is not None:
+            weights = check_weights_init(self.weights_init, K)
+        else:
+            weights = np.full(K, 1.0 / K)
+        return {
+            "weights": weights,
+            "probs": self._probs_init(data.encoding.offsets),
+            "layout": data.encoding,
+        }
+
+    def _start_params(self, stats, encoding):
+        K = self.n_components
+        probs = smoothed_probs(stats["counts"], encoding.offsets)
+        if self.weights_init is not None:
+            weights = check_weights_init(self.weights_init, K)
+        elif self.fit_weights:
+            weights = mle_weights(stats["resp_sum"])
+        else:
+            weights = np.full(K, 1.0 / K)
+        return {"weights": weights, "probs": probs, "layout": encoding}
+
+    def _natural_params(self, encoding, params):
+        return encoding.linear_params(params["weights"], params["probs"])
+
+    def _sufficient_stats(self, encoding, resp_sum, sums):
+        return encoding.stats(resp_sum, sums)
+
+    def _m_step(self, stats, params, weight_exponent=0):
+        alpha = math.ldexp(self.alpha, -weight_exponent) if self.alpha else 0.0
+        layout = params["layout"]
+        probs = map_probs(stats["counts"], layout.offsets, alpha, params["probs"])
+        weights = (
+            mle_weights(stats["resp_sum"]) if self.fit_weights else params["weights"]
+        )
+        return {"weights": weights, "probs": probs, "layout": layout}
+
+    def _log_prior(self, params):
+        return dirichlet_log_prior(
+            params["probs"], params["layout"].offsets, self.alpha
+        )
+
+    def _params_from_attributes(self):
+        return {
+            "weights": self.weights_,
+            "probs": np.hstack(self.probs_),
+            "layout": OneHotEncoding(tuple(self.categories_)),
+        }
+
+    def _set_fitted_params(self, params):
+        self.categories_ = list(params["layout"].categories)
+        offsets = params["layout"].offsets
+        self.weights_ = params["weights"].copy()
+        self.probs_ = [
+            params["probs"][:, a:b].copy() for a, b in itertools.pairwise(offsets)
+        ]
+
+    def _n_parameters(self):
+        free = sum(block.shape[1] - 1 for block in self.probs_)
+        n_weights = self.n_components - 1 if self.fit_weights else 0
+        return self.n_components * free + n_weights
+
+    # ---------------------------------------------------------------- public
+    def sample(self, n_samples=1):
+        """Generate random rows of category values from the fitted mixture.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to generate.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Category values (of the dtype of ``categories_``, object when the
+            items' types differ), sorted by component.
+
+        y : ndarray of shape (n_samples,)
+            Component labels.
+        """
+        self._check_n_samples(n_samples)
+        rng, counts = self._component_sizes(n_samples)
+        dtypes = {c.dtype for c in self.categories_}
+        dtype = dtypes.pop() if len(dtypes) == 1 else object
+        X = np.empty((int(counts.sum()), len(self.probs_)), dtype=dtype)
+        start = 0
+        for k, count in enumerate(counts):
+            for j, (probs, values) in enumerate(
+                zip(self.probs_, self.categories_, strict=True)
+            ):
+                drawn = rng.choice(len(values), size=count, p=probs[k] / probs[k].sum())
+                X[start : start + count, j] = values[drawn]
+            start += count
+        return X, np.repeat(np.arange(len(counts)), counts)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
