@@ -167,7 +167,9 @@ def test_em_equals_a_plain_numpy_categorical_em(rng, alpha):
 
 def test_probabilities_are_floored_and_sum_to_one(rng):
     codes = _random_codes(rng)
-    est = CategoricalMixtureEM(3, random_state=0, max_iter=500, tol=1e-8).fit(
+    # The property holds at any parameters: a loose tol keeps every seed's
+    # fit converged (EM crawls on some of these small random problems).
+    est = CategoricalMixtureEM(3, random_state=0, max_iter=5000, tol=1e-4).fit(
         np.where(codes >= 0, codes, np.nan)
     )
     for probs in est.probs_:
