@@ -667,7 +667,7 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
             params["means"], (self.n_components, self.n_features_in_)
         ).copy()
 
-    def _n_parameters(self):
+    def _count_parameters(self):
         n_means = self.n_components * (1 if self.tie_features else self.n_features_in_)
         n_weights = self.n_components - 1 if self.fit_weights else 0
         return n_means + n_weights

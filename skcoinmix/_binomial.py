@@ -585,7 +585,7 @@ n_features_in_, feature_names_in_
             else check_n_trials(self.n_trials, self.means_.shape[1])
         )
 
-    def _n_parameters(self):
+    def _count_parameters(self):
         n_weights = self.n_components - 1 if self.fit_weights else 0
         return self.n_components * self.means_.shape[1] + n_weights
 

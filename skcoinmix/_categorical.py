@@ -562,7 +562,7 @@ n_features_in_, feature_names_in_
             params["probs"][:, a:b].copy() for a, b in itertools.pairwise(offsets)
         ]
 
-    def _n_parameters(self):
+    def _count_parameters(self):
         free = sum(block.shape[1] - 1 for block in self.probs_)
         n_weights = self.n_components - 1 if self.fit_weights else 0
         return self.n_components * free + n_weights

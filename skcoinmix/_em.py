@@ -28,7 +28,7 @@ is written to the estimator in one step at the end:
     against the statistics in the same units.
 ``_log_prior(params)`` -> float
 ``_params_from_attributes()`` / ``_set_fitted_params(params)``
-``_n_parameters()``
+``_count_parameters()``
     the number of free parameters under the current settings; a fit stores
     it as ``n_parameters_``.
 
@@ -188,7 +188,7 @@ class BaseMixtureEM(
         """Write a parameter dictionary to the public fitted attributes."""
 
     @abstractmethod
-    def _n_parameters(self):
+    def _count_parameters(self):
         """Return the number of free parameters under the current settings.
 
         Called by a fit, which stores it as ``n_parameters_``.
@@ -339,7 +339,7 @@ class BaseMixtureEM(
 
         self._set_fitted_params(best["params"])
         self._record_structure()
-        self.n_parameters_ = int(self._n_parameters())
+        self.n_parameters_ = int(self._count_parameters())
         # A later partial_fit continues from these parameters, afresh.
         self.__dict__.pop("_online_state", None)
         self.__dict__.pop("n_steps_", None)

@@ -210,7 +210,7 @@ class MixtureModel(Protocol):
     def _log_prior(self, params: dict) -> float:
         """Log prior density of ``params`` (0 for maximum likelihood)."""
 
-    def _n_parameters(self) -> int:
+    def _count_parameters(self) -> int:
         """Free parameters under the current settings (a fit stores ``n_parameters_``)."""
 
     def _params_from_attributes(self) -> dict:

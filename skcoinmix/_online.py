@@ -118,7 +118,7 @@ class OnlineEMMixin:
         history = getattr(self, "lower_bounds_", []) if online["step"] else []
         self._set_fitted_params(params)
         self._record_structure()
-        self.n_parameters_ = int(self._n_parameters())
+        self.n_parameters_ = int(self._count_parameters())
         self._online_state = {
             "step": step,
             "seen": seen,

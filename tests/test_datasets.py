@@ -516,7 +516,7 @@ def test_pattern_table_fits_like_the_rows(name, n_components, seed):
     )
     log_likelihood = expanded.score(rows) * len(rows)
     assert expanded.bic(rows) == pytest.approx(
-        -2 * log_likelihood + expanded._n_parameters() * np.log(counts.sum())
+        -2 * log_likelihood + expanded.n_parameters_ * np.log(counts.sum())
     )
 
 

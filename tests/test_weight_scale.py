@@ -177,7 +177,7 @@ def test_bic_and_aic_scale_with_the_weights(seed, scale):
     # weights passed, scaled back up (exact).
     w = np.ldexp(scaled, -scale)
     est = BernoulliMixtureEM(2, random_state=seed).fit(X, sample_weight=w)
-    p = est._n_parameters()
+    p = est.n_parameters_
     log_prob = est.score_samples(X)
     deviance = -2.0 * math.ldexp(math.fsum(w * log_prob), scale)
     log_n = math.log(math.fsum(w)) + scale * math.log(2.0)
