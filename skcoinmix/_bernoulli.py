@@ -323,15 +323,8 @@ class ProbabilityHooks:
     """
 
     def _start_params(self, stats, encoding):
-        K = self.n_components
         means = smoothed_means(stats["ones"], stats["trials"])
-        if self.weights_init is not None:
-            weights = check_weights_init(self.weights_init, K)
-        elif self.fit_weights:
-            weights = mle_weights(stats["resp_sum"])
-        else:
-            weights = np.full(K, 1.0 / K)
-        return {"weights": weights, "means": means}
+        return {"weights": self._start_weights(stats["resp_sum"]), "means": means}
 
     def _natural_params(self, encoding, params):
         return encoding.linear_params(params["weights"], params["means"])
@@ -344,10 +337,7 @@ class ProbabilityHooks:
         # prior's pseudo-counts must be: alpha 2**-weight_exponent (exact).
         alpha = math.ldexp(self.alpha, -weight_exponent) if self.alpha else 0.0
         means = map_means(stats["ones"], stats["trials"], alpha, params["means"])
-        if self.fit_weights:
-            weights = mle_weights(stats["resp_sum"])
-        else:
-            weights = params["weights"]
+        weights = self._weights_step(stats["resp_sum"], params["weights"])
         return {"weights": weights, "means": means}
 
     def _log_prior(self, params):
@@ -650,11 +640,7 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
         means = clip_means(
             check_means_init(self.means_init, K, self.n_features_in_, self.tie_features)
         )
-        if self.weights_init is not None:
-            weights = check_weights_init(self.weights_init, K)
-        else:
-            weights = np.full(K, 1.0 / K)
-        return {"weights": weights, "means": means}
+        return {"weights": self._start_weights(), "means": means}
 
     def _params_from_attributes(self):
         tied = self._fitted_param("tie_features")

@@ -565,12 +565,10 @@ n_features_in_, feature_names_in_
     def _user_start(self, data):
         if self.means_init is None:
             return None
-        K = self.n_components
-        if self.weights_init is not None:
-            weights = check_weights_init(self.weights_init, K)
-        else:
-            weights = np.full(K, 1.0 / K)
-        return {"weights": weights, "means": clip_means(self._means_init())}
+        return {
+            "weights": self._start_weights(),
+            "means": clip_means(self._means_init()),
+        }
 
     def _params_from_attributes(self):
         return {"weights": self.weights_, "means": self.means_}

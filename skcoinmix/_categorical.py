@@ -29,7 +29,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _get_feature_names, validate_data
 
 from . import _backends
-from ._bernoulli import mle_weights, safe_log
+from ._bernoulli import safe_log
 from ._em import BaseMixtureEM
 from ._family import Data
 from ._validation import check_weights_init, missing_mask
@@ -505,26 +505,15 @@ n_features_in_, feature_names_in_
     def _user_start(self, data):
         if self.probs_init is None:
             return None
-        K = self.n_components
-        if self.weights_init is not None:
-            weights = check_weights_init(self.weights_init, K)
-        else:
-            weights = np.full(K, 1.0 / K)
         return {
-            "weights": weights,
+            "weights": self._start_weights(),
             "probs": self._probs_init(data.encoding.offsets),
             "layout": data.encoding,
         }
 
     def _start_params(self, stats, encoding):
-        K = self.n_components
         probs = smoothed_probs(stats["counts"], encoding.offsets)
-        if self.weights_init is not None:
-            weights = check_weights_init(self.weights_init, K)
-        elif self.fit_weights:
-            weights = mle_weights(stats["resp_sum"])
-        else:
-            weights = np.full(K, 1.0 / K)
+        weights = self._start_weights(stats["resp_sum"])
         return {"weights": weights, "probs": probs, "layout": encoding}
 
     def _natural_params(self, encoding, params):
@@ -537,9 +526,7 @@ n_features_in_, feature_names_in_
         alpha = math.ldexp(self.alpha, -weight_exponent) if self.alpha else 0.0
         layout = params["layout"]
         probs = map_probs(stats["counts"], layout.offsets, alpha, params["probs"])
-        weights = (
-            mle_weights(stats["resp_sum"]) if self.fit_weights else params["weights"]
-        )
+        weights = self._weights_step(stats["resp_sum"], params["weights"])
         return {"weights": weights, "probs": probs, "layout": layout}
 
     def _log_prior(self, params):

@@ -70,7 +70,7 @@ from ._backends import (
 from ._em_state import num_samples, scaled_log_prior, transaction
 from ._init import INIT_PARAMS, starting_responsibilities
 from ._online import OnlineEMMixin
-from ._validation import log_unscaled, unscale_total
+from ._validation import check_weights_init, log_unscaled, unscale_total
 
 __all__ = ["BaseMixtureEM"]
 
@@ -631,6 +631,29 @@ class BaseMixtureEM(
         """
         deviance, _ = self._deviance_and_log_n(X, sample_weight, "aic")
         return deviance + 2.0 * self.n_parameters_
+
+    # --------------------------------------------------------- mixing weights
+    # Every model has weights_, fit_weights and weights_init: the mixing
+    # weights' start and M-step are the engine's, whatever the components.
+    def _start_weights(self, resp_sum=None):
+        """``weights_init``, else the shares of ``resp_sum`` (when fitted), else uniform.
+
+        Parameters
+        ----------
+        resp_sum : ndarray of shape (K,) or None
+            The starting responsibilities' mass; None for a start the user
+            gave (``means_init``, ``probs_init``).
+        """
+        K = self.n_components
+        if self.weights_init is not None:
+            return check_weights_init(self.weights_init, K)
+        if resp_sum is not None and self.fit_weights:
+            return resp_sum / resp_sum.sum()
+        return np.full(K, 1.0 / K)
+
+    def _weights_step(self, resp_sum, weights):
+        """M-step of the mixing weights: ``N_k / N``, or kept (``fit_weights=False``)."""
+        return resp_sum / resp_sum.sum() if self.fit_weights else weights
 
     # -------------------------------------------------------------- sampling
     def _check_n_samples(self, n_samples):
