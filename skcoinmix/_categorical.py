@@ -379,6 +379,12 @@ n_features_in_, feature_names_in_
         # input as scikit-learn checks them; any dtype (codes, strings,
         # objects), missing values kept.
         names = _get_feature_names(X)
+        if hasattr(X, "dtypes") and any(
+            not isinstance(dtype, np.dtype) for dtype in X.dtypes
+        ):
+            # pandas extension columns (category, Int64, string): their values
+            # as objects, NA kept (older scikit-learn converts them to float).
+            X = X.astype(object)
         X = validate_data(
             self,
             X,
