@@ -30,33 +30,28 @@ CHANGES = [
 ]
 
 
+def _everything_predicted(est, X):
+    """What a fitted model says about ``X``, by name."""
+    return {
+        "predict_proba": est.predict_proba(X),
+        "predict": est.predict(X),
+        "score_samples": est.score_samples(X),
+        "score": est.score(X),
+        "bic": est.bic(X),
+        "aic": est.aic(X),
+        "names": est.get_feature_names_out(),
+        "n_parameters": est.n_parameters_,
+        "report": fit_report(est, X).to_dict(),
+    }
+
+
 @pytest.mark.parametrize("change", CHANGES, ids=repr)
 def test_set_params_after_fit_changes_no_prediction(change, rng):
     X = _binary(rng)
     est = BernoulliMixtureEM(2, random_state=0).fit(X)
-    before = {
-        "predict_proba": est.predict_proba(X),
-        "predict": est.predict(X),
-        "score_samples": est.score_samples(X),
-        "score": est.score(X),
-        "bic": est.bic(X),
-        "aic": est.aic(X),
-        "names": est.get_feature_names_out(),
-        "n_parameters": est.n_parameters_,
-        "report": fit_report(est, X).to_dict(),
-    }
+    before = _everything_predicted(est, X)
     est.set_params(**change)
-    after = {
-        "predict_proba": est.predict_proba(X),
-        "predict": est.predict(X),
-        "score_samples": est.score_samples(X),
-        "score": est.score(X),
-        "bic": est.bic(X),
-        "aic": est.aic(X),
-        "names": est.get_feature_names_out(),
-        "n_parameters": est.n_parameters_,
-        "report": fit_report(est, X).to_dict(),
-    }
+    after = _everything_predicted(est, X)
     # The same arithmetic on the same fitted attributes: equal bit for bit.
     for key, value in before.items():
         if isinstance(value, np.ndarray):

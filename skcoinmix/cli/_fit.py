@@ -107,7 +107,8 @@ def add_command(commands, prog):
     fit = commands.add_parser(
         "fit",
         prog=f"{prog} fit",
-        help="fit a latent class model to a CSV file of 0/1 answers",
+        help="fit a latent class model to a CSV file (0/1 answers, or counts with "
+        "--model binomial)",
         description=FIT_DESCRIPTION,
         epilog=FIT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
