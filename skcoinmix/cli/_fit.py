@@ -1,6 +1,6 @@
 """The ``fit`` command: a latent class model fitted to a CSV file.
 
-It fits a latent class model to a CSV file of 0/1 answers (empty cells and
+It fits a latent class model to a CSV file of answers (empty cells and
 NA are missing) and prints its fit report; with a range of numbers of
 classes it prints one line per model and marks the lowest BIC. The models
 that ``--model`` chooses from, their options and the values their files may
