@@ -1,0 +1,6 @@
+def plot_profile():
+    pass
+
+
+def plot_information_criteria():
+    pass
