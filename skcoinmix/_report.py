@@ -424,34 +424,51 @@ MAX_ITEMS_BIVARIATE = 100
 
 def _in_class_order(report, class_order):
     """The report with its per-class fields in ``class_order`` (see ``fit_report``)."""
-    K = report.n_components
-    if isinstance(class_order, str) and class_order == "fitted":
-        order = np.arange(K)
-    elif isinstance(class_order, str) and class_order == "size":
-        # Decreasing size; ties by decreasing item probabilities, first item
-        # first (lexsort's last key is its primary one).
-        probs = np.asarray(report.item_probabilities, dtype=np.float64)
-        keys = [-probs[:, c] for c in reversed(range(probs.shape[1]))]
-        order = np.lexsort([*keys, -np.asarray(report.class_weights)])
-    else:
-        try:
-            order = np.asarray(class_order)
-            valid = order.dtype.kind in "iu" and np.array_equal(
-                np.sort(order), np.arange(K)
-            )
-        except (TypeError, ValueError):  # pragma: no cover - ragged input
-            valid = False
-        if isinstance(class_order, str) or not valid:
-            raise ValueError(
-                "class_order must be 'fitted', 'size' or a permutation of "
-                f"range({K}) (the component of each class in turn), got "
-                f"{class_order!r}."
-            )
+    order = _class_order(class_order, report.class_weights, report.item_probabilities)
     reordered = {
         name: tuple(getattr(report, name)[k] for k in order)
         for name in PER_CLASS_FIELDS
     }
     return replace(report, **reordered, class_order=tuple(int(k) for k in order))
+
+
+def _class_order(class_order, class_weights, item_probabilities):
+    """The component of each class in turn, for ``class_order`` (see ``fit_report``).
+
+    Parameters
+    ----------
+    class_order : {"fitted", "size"} or array-like of int
+    class_weights : array-like of shape (K,)
+    item_probabilities : array-like of shape (K, rows)
+        The report's item rows: ties in size are broken by them.
+
+    Returns
+    -------
+    order : ndarray of shape (K,), int
+    """
+    K = len(class_weights)
+    if isinstance(class_order, str) and class_order == "fitted":
+        return np.arange(K)
+    if isinstance(class_order, str) and class_order == "size":
+        # Decreasing size; ties by decreasing item probabilities, first item
+        # first (lexsort's last key is its primary one).
+        probs = np.asarray(item_probabilities, dtype=np.float64)
+        keys = [-probs[:, c] for c in reversed(range(probs.shape[1]))]
+        return np.lexsort([*keys, -np.asarray(class_weights, dtype=np.float64)])
+    try:
+        order = np.asarray(class_order)
+        valid = order.dtype.kind in "iu" and np.array_equal(
+            np.sort(order), np.arange(K)
+        )
+    except (TypeError, ValueError):  # pragma: no cover - ragged input
+        valid = False
+    if isinstance(class_order, str) or not valid:
+        raise ValueError(
+            "class_order must be 'fitted', 'size' or a permutation of "
+            f"range({K}) (the component of each class in turn), got "
+            f"{class_order!r}."
+        )
+    return order
 
 
 def _largest_bivariate_residuals(estimator, X, items, weights, exponent):

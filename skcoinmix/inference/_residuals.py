@@ -281,8 +281,8 @@ def pattern_residuals(estimator, X, *, sample_weight=None):
     return PatternResiduals(patterns, observed[order], expected[order], residual[order])
 
 
-def _checked(estimator, X, sample_weight, caller):
-    """Validate the inputs as :func:`~skcoinmix.fit_report` does: items and weights."""
+def _checked_mixture(estimator, caller, fitted=True):
+    """Refuse anything but a skcoinmix mixture (fitted, unless ``fitted=False``)."""
     if not isinstance(estimator, BaseMixtureEM):
         got = (
             f"the class {estimator.__name__} (not an instance: fit one first)"
@@ -293,7 +293,13 @@ def _checked(estimator, X, sample_weight, caller):
             f"{caller} needs a fitted skcoinmix mixture (e.g. "
             f"skcoinmix.BernoulliMixtureEM), but got {got}."
         )
-    check_is_fitted(estimator)
+    if fitted:
+        check_is_fitted(estimator)
+
+
+def _checked(estimator, X, sample_weight, caller):
+    """Validate the inputs as :func:`~skcoinmix.fit_report` does: items and weights."""
+    _checked_mixture(estimator, caller)
     if is_dask_array(X):
         raise TypeError(
             f"{caller} counts tables in memory and does not take a dask array: "
