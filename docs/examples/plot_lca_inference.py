@@ -1,7 +1,7 @@
 """
-=====================================================
+==============================================================
 Choosing the number of classes and checking local independence
-=====================================================
+==============================================================
 
 The Stouffer-Toby role-conflict data (Goodman, 1974): 216 respondents
 answered four items about whether they would favour a friend over the rules

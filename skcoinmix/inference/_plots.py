@@ -51,6 +51,9 @@ def plot_profile(estimator, *, se=None, class_order="fitted", ax=None):
     Parameters
     ----------
     estimator : fitted skcoinmix mixture
+        A fitted :class:`~skcoinmix.BernoulliMixtureEM`,
+        :class:`~skcoinmix.CategoricalMixtureEM` or
+        :class:`~skcoinmix.BinomialMixtureEM`.
 
     se : array-like, object with a ``probs`` attribute, or None, default=None
         Standard errors of the plotted probabilities, drawn as error bars of
