@@ -492,3 +492,18 @@ def test_class_order_refuses_what_is_not_an_order(stouffer_toby, order):
     est, patterns, counts = stouffer_toby
     with pytest.raises(ValueError, match="class_order must be"):
         fit_report(est, patterns, sample_weight=counts, class_order=order)
+
+
+def test_cli_names_the_pairs_after_the_columns(tmp_path, capsys):
+    from skcoinmix.cli import main
+
+    patterns, counts = load_lca_example("stouffer_toby", as_patterns=True)
+    rows = np.repeat(patterns, counts, axis=0)
+    path = tmp_path / "answers.csv"
+    np.savetxt(path, rows, fmt="%d", delimiter=",", header="P,Q,R,S", comments="")
+    assert main(["fit", str(path), "--n-components", "1", "--random-state", "0"]) == 0
+    out = capsys.readouterr().out
+    block = out[out.index("Largest bivariate residuals") :].splitlines()
+    pairs = {line.split()[0] + line.split()[2] for line in block[2:7]}
+    assert pairs <= {a + b for a, b in itertools.combinations("PQRS", 2)}
+    assert len(pairs) == 5

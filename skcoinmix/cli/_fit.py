@@ -225,7 +225,13 @@ def fit_model(table, estimator):
                 f"cannot report on {n_components} classes with the weights of "
                 f"column {table.weights_column!r}: {exc}"
             ) from None
-    report = dataclasses.replace(report, item_labels=tuple(table.columns))
+    report = dataclasses.replace(
+        report,
+        item_labels=tuple(table.columns),
+        largest_bivariate_residuals=_named_pairs(
+            report.largest_bivariate_residuals, table.columns
+        ),
+    )
     messages = []
     for warning in caught:
         if issubclass(warning.category, ConvergenceWarning):
@@ -269,6 +275,18 @@ def _settings_summary(args, model):
         f"model, tol={args.tol:g}, max_iter={args.max_iter}, "
         f"random_state={args.seed}, {model.settings(args)}."
     )
+
+
+def _named_pairs(pairs, columns):
+    """The report's pairs of items named after the table's columns.
+
+    The estimator is fitted to an unnamed array, so the report names item
+    ``j`` ``"item j"``.
+    """
+    if pairs is None:
+        return None
+    names = {f"item {j}": str(name) for j, name in enumerate(columns)}
+    return tuple((names[a], names[b], value, df) for a, b, value, df in pairs)
 
 
 def comparison_table(reports, best):
