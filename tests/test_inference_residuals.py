@@ -507,3 +507,22 @@ def test_cli_names_the_pairs_after_the_columns(tmp_path, capsys):
     pairs = {line.split()[0] + line.split()[2] for line in block[2:7]}
     assert pairs <= {a + b for a, b in itertools.combinations("PQRS", 2)}
     assert len(pairs) == 5
+
+
+def test_a_report_without_residuals_prints_no_block(stouffer_toby):
+    # A FitReport made without the new fields (their defaults) prints as before.
+    import dataclasses
+
+    est, patterns, counts = stouffer_toby
+    report = fit_report(est, patterns, sample_weight=counts)
+    bare = dataclasses.replace(
+        report,
+        largest_bivariate_residuals=None,
+        bivariate_residuals_note=None,
+        caic=None,
+        icl_bic=None,
+    )
+    text = str(bare)
+    assert "bivariate" not in text and "CAIC" not in text and "ICL-BIC" not in text
+    last = text.rstrip().splitlines()[-1].split()
+    assert last == ["relative", "entropy", f"{report.relative_entropy:.4f}"]
