@@ -221,8 +221,15 @@ def test_fit_text_report(tmp_path, capsys):
     path = write(tmp_path / "data.csv", csv_text(X))
     assert main(fit_args(path, 3)) == 0
     out = capsys.readouterr().out
+    report = fit_report(fitted(X, 3), X)
+    names = {f"item {j}": name for j, name in enumerate(COLUMNS)}
     report = dataclasses.replace(
-        fit_report(fitted(X, 3), X), item_labels=tuple(COLUMNS)
+        report,
+        item_labels=tuple(COLUMNS),
+        largest_bivariate_residuals=tuple(
+            (names[a], names[b], value, df)
+            for a, b, value, df in report.largest_bivariate_residuals
+        ),
     )
     assert f"Data: {path!r}, 120 rows, 5 items" in out
     assert f"{np.isnan(X).sum()} missing answers" in out
@@ -230,8 +237,10 @@ def test_fit_text_report(tmp_path, capsys):
     assert str(report) in out
     line = next(line for line in out.splitlines() if "maximum log-likelihood" in line)
     assert line.split()[-1] == f"{report.log_likelihood:.4f}"
-    # The items are named after the columns.
-    assert out.count("q4") == 1
+    # The items are named after the columns, in the item table and in the
+    # pairs of the bivariate residuals.
+    pairs = report.largest_bivariate_residuals
+    assert out.count("q4") == 1 + sum("q4" in pair[:2] for pair in pairs)
 
 
 def test_fit_weights_column_equals_expanded_rows(tmp_path, capsys):
