@@ -236,8 +236,9 @@ def fit_report(estimator, X, sample_weight=None, *, class_order="fitted"):
         If it is not fitted.
     ValueError
         If ``X`` does not match the fitted features, ``class_order`` is not
-        one of the orders above, or ``sample_weight`` is invalid or so large that a total of the report (``N``, the
-        log-likelihood, G², X²) is beyond float64's range.
+        one of the orders above, or ``sample_weight`` is invalid or so large
+        that a total of the report (``N``, the log-likelihood, G², X²) is
+        beyond float64's range.
 
     Notes
     -----
