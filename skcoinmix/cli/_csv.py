@@ -411,11 +411,16 @@ def accepts_every_item(records, values, weights_column=None):
     -------
     accepted : bool
     """
-    return all(
-        values.accepts(parse_cell(cells[j]))
-        for j in records.item_indices(weights_column)
-        for _, cells in records.rows
-    )
+    verdicts = {}  # by text: a file holds few distinct cells
+    for j in records.item_indices(weights_column):
+        for _, cells in records.rows:
+            text = cells[j]
+            verdict = verdicts.get(text)
+            if verdict is None:
+                verdict = verdicts[text] = values.accepts(parse_cell(text))
+            if not verdict:
+                return False
+    return True
 
 
 def build_table(records, *, weights_column=None, values=BINARY):
