@@ -206,16 +206,13 @@ def category_values(texts):
         stripped (``"1"`` and ``"1.0"`` are then two labels).
     """
     stripped = [text.strip() for text in texts]
-    missing = [text.lower() in MISSING_TOKENS for text in stripped]
-    if all(
-        gap or parse_cell(text) is not None
-        for text, gap in zip(stripped, missing, strict=True)
-    ):
-        return [
-            None if gap else _category_number(text)
-            for text, gap in zip(stripped, missing, strict=True)
-        ]
-    return [None if gap else text for text, gap in zip(stripped, missing, strict=True)]
+    # Each distinct cell is read once: a column holds few.
+    observed = {text for text in stripped if text.lower() not in MISSING_TOKENS}
+    if all(parse_cell(text) is not None for text in observed):
+        value_of = {text: _category_number(text) for text in observed}
+    else:
+        value_of = {text: text for text in observed}
+    return [value_of.get(text) for text in stripped]  # None: missing
 
 
 def _quote_values(found):

@@ -365,13 +365,13 @@ def run(args, prog="skcoinmix fit", stdout=None, stderr=None):
         if args.posteriors is not None:
             check_writable(args.posteriors, None if args.data == "-" else args.data)
         records = read_records(args.data)
-        model = _models.choose(
+        chosen = _models.choose(
             candidates,
             lambda values: accepts_every_item(records, values, args.weights_column),
         )
-        spec = model.model
+        spec = chosen.model
         table = build_table(
-            records, weights_column=args.weights_column, values=model.values
+            records, weights_column=args.weights_column, values=chosen.values
         )
         choice = args.n_components
         _check_enough_rows(table, max(choice.values))
@@ -424,12 +424,12 @@ def run(args, prog="skcoinmix fit", stdout=None, stderr=None):
         print(json.dumps(output, indent=2), file=stdout)
     elif choice.is_range:
         print(_data_summary(name, table), file=stdout)
-        print(_settings_summary(args, model), file=stdout)
+        print(_settings_summary(args, chosen), file=stdout)
         print(file=stdout)
         print(comparison_table(reports, best), file=stdout)
     else:
         print(_data_summary(name, table), file=stdout)
-        print(_settings_summary(args, model), file=stdout)
+        print(_settings_summary(args, chosen), file=stdout)
         print(file=stdout)
         print(reports[0], file=stdout)
     return 0

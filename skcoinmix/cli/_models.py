@@ -187,8 +187,8 @@ MODELS = {
     # Auto after bernoulli: what is not 0/1 is taken for categories.
     "categorical": CliModel(
         name="categorical",
-        help="latent class model of categories: codes such as poLCA's 1, 2, 3 "
-        "(sorted by value) or text labels (sorted alphabetically) "
+        help="latent class model of categories, codes such as poLCA's 1, 2, 3 "
+        "(sorted by value) or text labels (sorted as text) "
         "(CategoricalMixtureEM)",
         data="category codes or labels",
         options=(),
@@ -209,8 +209,12 @@ def dest(flag):
 def add_arguments(parser):
     """Add ``--model`` and every model's options to the parser of ``fit``."""
     choices = "; ".join(f"{model.name}: {model.help}" for model in MODELS.values())
-    auto = " if it fits every item, else ".join(
-        f"{model.name} (for {model.data})" for model in _auto_models()
+    *first, last = _auto_models()
+    auto = ", else ".join(
+        [
+            *(f"{model.name} if every item holds {model.data}" for model in first),
+            f"{last.name} (for {last.data})",
+        ]
     )
     group = parser.add_argument_group("model")
     group.add_argument(
