@@ -480,3 +480,16 @@ def test_module_fit_text_labels(tmp_path, run_cli):
             "taste = sweet": 0.5,
         }
     )
+
+
+def test_labels_the_console_cannot_encode_are_escaped(tmp_path, monkeypatch):
+    # A label in Japanese, printed where stdout's encoding is cp1252 (a
+    # Windows console): escaped as the column names are, never an error.
+    path = write(tmp_path / "labels.csv", "q,r\n日本,a\nx,b\n日本,b\nx,a\n")
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="cp1252")
+    monkeypatch.setattr("sys.stdout", stdout)
+    assert main(fit_args(path, 1)) == 0
+    stdout.flush()
+    out = stdout.buffer.getvalue().decode("cp1252")
+    assert "q = \\u65e5\\u672c" in out
+    assert stdout.errors == "strict"  # restored for the caller
