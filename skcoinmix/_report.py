@@ -843,6 +843,15 @@ def _codes_of_categories(block, categories):
     return codes, missing
 
 
+def category_row_label(item, category):
+    """The label of a category's row in the item table: ``"PURPOSE = 1"``.
+
+    Also used by the command line, which names the items after the columns
+    of its file.
+    """
+    return f"{item} = {category}"
+
+
 def _item_rows(estimator, items):
     """The report's item rows: labels and ``Pr(item = 1 | class)``, shape (K, rows).
 
@@ -851,7 +860,9 @@ def _item_rows(estimator, items):
     """
     if items and items[0].headline is None:  # one row per category
         labels = tuple(
-            f"{item.label} = {value}" for item in items for value in item.values
+            category_row_label(item.label, value)
+            for item in items
+            for value in item.values
         )
         rows = np.hstack([item.probs for item in items])  # (K, sum_j C_j)
         return labels, tuple(tuple(float(p) for p in row) for row in rows)
