@@ -26,7 +26,7 @@ from numbers import Real
 import numpy as np
 from scipy.special import gammaln
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _get_feature_names, validate_data
+from sklearn.utils.validation import _get_feature_names
 
 from . import _backends
 from ._bernoulli import safe_log
@@ -189,7 +189,7 @@ class OneHotEncoding:
         out = np.empty((codes.shape[0], self.n_columns(codes.shape[1])))
         (onehot,) = self.encode(codes, [out])
         missing = codes < 0
-        if missing.any():
+        if np.any(missing):
             sizes = np.diff(self.offsets)
             observed = np.repeat(~missing, sizes, axis=1)
             counts = observed.sum(axis=0)
@@ -207,6 +207,8 @@ class OneHotEncoding:
 
 
 # ------------------------------------------------------------ input to codes
+# Module-level functions of a block of rows: dask ships them by reference to
+# the workers, which apply them chunk by chunk.
 def _sorted_categories(values, name):
     try:
         return np.unique(values)
@@ -219,12 +221,155 @@ def _sorted_categories(values, name):
         ) from None
 
 
+def _is_small_integer(dtype):
+    """Integers of at most 16 bits (and bool): a lookup table covers every value."""
+    return dtype.kind in "biu" and dtype.itemsize <= 2
+
+
+def _lowest(dtype):
+    return 0 if dtype.kind == "b" else int(np.iinfo(dtype).min)
+
+
+def _distinct(values, name):
+    """The sorted distinct entries of a 1-D array (``np.unique``, faster for small integers)."""
+    if _is_small_integer(values.dtype):
+        low = _lowest(values.dtype)
+        seen = np.bincount(values.astype(np.intp) - low)
+        return (np.flatnonzero(seen) + low).astype(values.dtype)
+    return _sorted_categories(values, name)
+
+
+def observed_values(block, labels):
+    """Each column's distinct observed values in a block of rows.
+
+    Parameters
+    ----------
+    block : ndarray of shape (rows, d)
+        Any dtype; NaN, None and ``pd.NA`` are missing (left out).
+    labels : list of str
+        The columns' names, for the error on values that cannot be sorted.
+
+    Returns
+    -------
+    values : list of d sorted ndarrays
+    """
+    missing = missing_mask(block) if block.dtype.kind in "fO" else None
+    values = []
+    for j, label in enumerate(labels):
+        column = block[:, j] if missing is None else block[~missing[:, j], j]
+        values.append(_distinct(column, label))
+    return values
+
+
+def merge_observed_values(parts, labels):
+    """:func:`observed_values` of several blocks, as one: a list of d sorted ndarrays."""
+    if len(parts) == 1:
+        return parts[0]
+    return [
+        _sorted_categories(np.concatenate(column), label)
+        for column, label in zip(zip(*parts, strict=True), labels, strict=True)
+    ]
+
+
+def _unknown_error(label, values):
+    shown = ", ".join(
+        repr(value.item() if isinstance(value, np.generic) else value)
+        for value in values[:5]
+    )
+    return ValueError(
+        f"Column {label} has values not among its categories: {shown}. The "
+        "categories are fixed at fit (and by the first partial_fit): give "
+        "every category up front with categories=[...], or pass "
+        "handle_unknown='missing' to read unknown values as missing answers."
+    )
+
+
+def _unknown_values(values, known, label):
+    """The entries of sorted ``values`` that are not in sorted ``known``."""
+    try:
+        positions = np.minimum(np.searchsorted(known, values), len(known) - 1)
+        return values[known[positions] != values]
+    except TypeError:
+        raise TypeError(
+            f"Column {label} holds values of another type than its "
+            f"categories ({known.dtype}); pass the same kind of values."
+        ) from None
+
+
+def category_codes(block, categories, labels, unknown_as_missing, dtype):
+    """The small integer code of every entry of a block of rows.
+
+    Parameters
+    ----------
+    block : ndarray of shape (rows, d)
+        Any dtype; NaN, None and ``pd.NA`` are missing.
+    categories : tuple of d sorted ndarrays
+    labels : list of str
+        The columns' names, for the errors.
+    unknown_as_missing : bool
+        Whether a value not among its column's categories is missing (else
+        an error naming the column and the value).
+    dtype : numpy integer dtype
+        Of the codes.
+
+    Returns
+    -------
+    codes : ndarray of shape (rows, d)
+        ``c`` where the entry is ``categories[j][c]``, ``-1`` where missing.
+    """
+    missing = missing_mask(block) if block.dtype.kind in "fO" else None
+    codes = np.empty(block.shape, dtype=dtype)
+    for j, (known, label) in enumerate(zip(categories, labels, strict=True)):
+        column = block[:, j]
+        if _is_small_integer(column.dtype) and known.dtype.kind in "biu":
+            codes[:, j] = _codes_by_table(column, known, label, unknown_as_missing)
+            continue
+        gaps = missing[:, j] if missing is not None else np.zeros(len(column), bool)
+        values = column[~gaps]
+        try:
+            positions = np.searchsorted(known, values)
+        except TypeError:
+            raise TypeError(
+                f"Column {label} holds values of another type than its "
+                f"categories ({known.dtype}); pass the same kind of values."
+            ) from None
+        positions = np.minimum(positions, len(known) - 1)
+        unknown = known[positions] != values
+        if np.any(unknown):
+            if not unknown_as_missing:
+                raise _unknown_error(label, np.unique(values[unknown]))
+            positions = np.where(unknown, -1, positions)
+        codes[:, j] = -1
+        codes[~gaps, j] = positions
+    return codes
+
+
+def _codes_by_table(column, known, label, unknown_as_missing):
+    """Codes of a column of small integers, by a lookup table of every value."""
+    low = _lowest(column.dtype)
+    table = np.full(1 << (8 * column.dtype.itemsize), -1, dtype=np.intp)
+    inside = (known >= low) & (known < low + len(table))
+    table[known[inside].astype(np.intp) - low] = np.flatnonzero(inside)
+    codes = table[column.astype(np.intp) - low]
+    if not unknown_as_missing and np.any(codes < 0):
+        raise _unknown_error(label, np.unique(column[codes < 0]))
+    return codes
+
+
 def _code_dtype(n_categories):
     largest = max(n_categories, default=1)
     for dtype in (np.int8, np.int16, np.int32):
         if largest <= np.iinfo(dtype).max:
             return dtype
     return np.int64  # pragma: no cover - over 2**31 categories
+
+
+def _codes_are_values(dtype, categories):
+    """Whether integers of ``dtype`` are their own codes: every item's categories ``0..C_j-1``."""
+    return np.dtype(dtype).kind in "biu" and all(
+        known.dtype.kind in "biuf" and np.array_equal(known, np.arange(len(known)))
+        for known in categories
+    )
 
 
 # ---------------------------------------------------------------- estimator
@@ -370,14 +515,10 @@ n_features_in_, feature_names_in_
 
     # ----------------------------------------------------------------- data
     def _prepare_data(self, X, *, reset, fitting=False):
-        if _backends.is_dask_array(X):
-            raise TypeError(
-                "CategoricalMixtureEM does not take dask arrays yet: pass "
-                "X.compute() (codes are small), or fit BernoulliMixtureEM."
-            )
         # Names and counts of features, shapes, complex numbers and sparse
         # input as scikit-learn checks them; any dtype (codes, strings,
-        # objects), missing values kept.
+        # objects), missing values kept. A dask array stays lazy: the passes
+        # below run chunk by chunk on the workers.
         names = _get_feature_names(X)
         if hasattr(X, "dtypes") and any(
             not isinstance(dtype, np.dtype) for dtype in X.dtypes
@@ -385,49 +526,72 @@ n_features_in_, feature_names_in_
             # pandas extension columns (category, Int64, string): their values
             # as objects, NA kept (older scikit-learn converts them to float).
             X = X.astype(object)
-        X = validate_data(
-            self,
-            X,
-            reset=reset,
-            dtype=None,
-            accept_sparse=False,
-            ensure_all_finite=False,
+        X = _backends.validate_input(
+            self, X, reset=reset, accept_sparse=False, dtype=None
         )
-        columns = [X[:, j] for j in range(X.shape[1])]
         labels = [
             repr(str(names[j])) if names is not None else str(j)
-            for j in range(len(columns))
+            for j in range(X.shape[1])
         ]
-        missing = [missing_mask(column) for column in columns]
         if reset:
-            categories = self._learn_categories(columns, missing, labels)
+            # One pass over the data: each column's observed values.
+            observed = _backends.reduce_blocks(
+                X, observed_values, merge_observed_values, labels
+            )
+            categories = self._learn_categories(observed, labels)
+            if fitting and all(values.size == 0 for values in observed):
+                raise ValueError(
+                    "X has no observed entry: every entry is missing. Fit on "
+                    "data with at least one observed answer."
+                )
+            unknown_as_missing = False  # every value was checked above
         else:
             categories = self.categories_
-        codes = self._encode(columns, missing, categories, labels, reset)
-        if fitting and (codes < 0).all():
-            raise ValueError(
-                "X has no observed entry: every entry is missing. Fit on data "
-                "with at least one observed answer."
-            )
-        return Data(codes, OneHotEncoding(tuple(categories)))
+            unknown_as_missing = self.handle_unknown == "missing"
+            if not unknown_as_missing and _backends.is_dask_array(X):
+                # The error now, not when the lazy results are computed.
+                observed = _backends.reduce_blocks(
+                    X, observed_values, merge_observed_values, labels
+                )
+                self._check_known(observed, categories, labels)
+        encoding = OneHotEncoding(tuple(categories))
+        if _codes_are_values(X.dtype, categories) and (
+            reset or self._values_in_range(X, categories)
+        ):
+            # Integers 0..C_j-1 are their own codes: no copy of X.
+            return Data(X, encoding)
+        codes = _backends.map_blocks(
+            X,
+            category_codes,
+            _code_dtype(map(len, categories)),
+            tuple(categories),
+            labels,
+            unknown_as_missing,
+            _code_dtype(map(len, categories)),
+        )
+        return Data(codes, encoding)
 
-    def _learn_categories(self, columns, missing, labels):
+    @staticmethod
+    def _values_in_range(X, categories):
+        low, high = _backends.column_range(X)
+        sizes = np.array([len(known) for known in categories])
+        return bool(np.all(low >= 0) and np.all(high < sizes))
+
+    def _learn_categories(self, observed, labels):
+        """The categories of each column: learned from ``observed``, or given and checked."""
         if isinstance(self.categories, str):  # "auto"
-            categories = []
-            for column, gaps, label in zip(columns, missing, labels, strict=True):
-                observed = column[~gaps]
-                if observed.size == 0:
+            for values, label in zip(observed, labels, strict=True):
+                if values.size == 0:
                     raise ValueError(
                         f"Column {label} has no observed value: its categories "
                         "cannot be learned. Drop it, or give the categories "
                         "(categories=[...])."
                     )
-                categories.append(_sorted_categories(observed, label))
-            return categories
-        if len(self.categories) != len(columns):
+            return list(observed)
+        if len(self.categories) != len(labels):
             raise ValueError(
                 f"categories gives {len(self.categories)} lists but X has "
-                f"{len(columns)} columns: give one list of categories per column."
+                f"{len(labels)} columns: give one list of categories per column."
             )
         categories = []
         for given, label in zip(self.categories, labels, strict=True):
@@ -440,41 +604,16 @@ n_features_in_, feature_names_in_
             if ordered.size != values.size:
                 raise ValueError(f"categories of column {label} repeat a value.")
             categories.append(ordered)
+        self._check_known(observed, categories, labels)
         return categories
 
-    def _encode(self, columns, missing, categories, labels, reset):
-        n_samples = len(columns[0])
-        codes = np.empty((n_samples, len(columns)), _code_dtype(map(len, categories)))
-        for j, (column, gaps, known) in enumerate(
-            zip(columns, missing, categories, strict=True)
-        ):
-            values = column[~gaps]
-            try:
-                positions = np.searchsorted(known, values)
-            except TypeError:
-                raise TypeError(
-                    f"Column {labels[j]} holds values of another type than its "
-                    f"categories ({known.dtype}); pass the same kind of values."
-                ) from None
-            positions = np.minimum(positions, len(known) - 1)
-            unknown = known[positions] != values
-            if np.any(unknown):
-                if reset or self.handle_unknown == "error":
-                    shown = ", ".join(
-                        repr(v.item() if isinstance(v, np.generic) else v)
-                        for v in np.unique(values[unknown])[:5]
-                    )
-                    raise ValueError(
-                        f"Column {labels[j]} has values not among its "
-                        f"categories: {shown}. Give them in categories, or pass "
-                        "handle_unknown='missing' to read them as missing "
-                        "answers."
-                    )
-                positions = np.where(unknown, -1, positions)
-            column_codes = np.full(n_samples, -1, dtype=codes.dtype)
-            column_codes[~gaps] = positions
-            codes[:, j] = column_codes
-        return codes
+    @staticmethod
+    def _check_known(observed, categories, labels):
+        """Raise naming the first column with a value not among its categories."""
+        for values, known, label in zip(observed, categories, labels, strict=True):
+            unknown = _unknown_values(values, known, label)
+            if unknown.size:
+                raise _unknown_error(label, unknown)
 
     # ----------------------------------------------------------------- hooks
     # Parameters: {"weights": (K,), "probs": (K, C), "layout": OneHotEncoding},
