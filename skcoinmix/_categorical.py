@@ -587,7 +587,7 @@ n_features_in_, feature_names_in_
             )
         encoding = OneHotEncoding(tuple(categories))
         if _codes_are_values(X.dtype, categories) and (
-            reset or self._values_in_range(X, categories)
+            reset or self._values_in_range(X, categories, observed)
         ):
             # Integers 0..C_j-1 are their own codes: no copy of X.
             return Data(X, encoding)
@@ -603,9 +603,18 @@ n_features_in_, feature_names_in_
         return Data(codes, encoding)
 
     @staticmethod
-    def _values_in_range(X, categories):
-        low, high = _backends.column_range(X)
+    def _values_in_range(X, categories, observed=None):
+        """Whether every entry of integer ``X`` lies in its column's ``0..C_j-1``.
+
+        From the columns' distinct values when a pass found them, else from
+        their smallest and largest entries (a cheaper pass).
+        """
         sizes = np.array([len(known) for known in categories])
+        if observed is not None:
+            low = np.array([values.min(initial=0) for values in observed])
+            high = np.array([values.max(initial=0) for values in observed])
+        else:
+            low, high = _backends.column_range(X)
         return bool(np.all(low >= 0) and np.all(high < sizes))
 
     def _learn_categories(self, observed, labels):
