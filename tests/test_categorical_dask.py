@@ -284,7 +284,9 @@ def test_codes_outside_the_fitted_range(rng, dask_input):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X)
-    assert est._prepare_data(X, reset=False).X is X  # no copy of the codes
+    # No copy of the codes, at fit nor at prediction.
+    assert est._prepare_data(X, reset=True, fitting=True).X is X
+    assert est._prepare_data(X, reset=False).X is X
     beyond = X.copy()
     beyond[4, 1] = 7
     as_missing = np.where(codes >= 0, codes, np.nan)
@@ -315,6 +317,24 @@ def test_bad_dask_input_is_a_clear_error(rng):
             da.from_array(np.array([[1, 2], [2, 3], [1, 1]]), chunks=2)
         )
     assert not hasattr(est, "categories_")
+
+
+@pytest.mark.parametrize("dask_input", [False, True])
+def test_values_of_another_type_are_a_clear_error(rng, dask_input):
+    wrap = (lambda a: da.from_array(a, chunks=(30, -1))) if dask_input else np.asarray
+    X = stored(make_codes(rng), "object None")
+    est = CategoricalMixtureEM(2, random_state=0, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(wrap(X))
+    numbers = X.copy()
+    numbers[:, 1] = 3  # integers where the fit saw strings
+    with pytest.raises(TypeError, match="Column 1 holds values of another type"):
+        dask_backend.compute(est.predict(wrap(numbers)))
+    mixed = X.copy()
+    mixed[5, 2] = 3
+    with pytest.raises(TypeError, match="categories of column 2 mix types"):
+        CategoricalMixtureEM(2).fit(wrap(mixed))
 
 
 # ------------------------------------------------------------------ partial_fit
