@@ -592,14 +592,17 @@ n_features_in_, feature_names_in_
         ):
             # Integers 0..C_j-1 are their own codes: no copy of X.
             return Data(X, encoding)
+        # Else small integer codes, block by block (lazily, per chunk, for a
+        # dask array).
+        dtype = _code_dtype(map(len, categories))
         codes = _backends.map_blocks(
             X,
             category_codes,
-            _code_dtype(map(len, categories)),
+            dtype,
             tuple(categories),
             labels,
             unknown_as_missing,
-            _code_dtype(map(len, categories)),
+            dtype,
         )
         return Data(codes, encoding)
 
