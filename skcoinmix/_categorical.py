@@ -222,6 +222,35 @@ class OneHotEncoding:
         return {"resp_sum": resp_sum, "counts": sums[0]}
 
 
+@dataclass(frozen=True, eq=False)
+class ShiftedOneHotEncoding(OneHotEncoding):
+    """Integers whose categories are consecutive, read as codes without a copy.
+
+    Item ``j``'s categories are ``firsts[j], ..., firsts[j] + C_j - 1``: each
+    block of the stored integers minus ``firsts`` is its codes (a block-sized
+    temporary, never a copy of the data).
+
+    Attributes
+    ----------
+    categories : tuple of ndarray
+    firsts : tuple of int
+        Each item's first category.
+    """
+
+    firsts: tuple
+
+    def _codes(self, block):
+        return block - np.asarray(self.firsts, dtype=np.intp)
+
+    def encode(self, block, buffers):
+        """The one-hot rows of a block of stored integers, in the reused buffer."""
+        return super().encode(self._codes(block), buffers)
+
+    def clustering_features(self, X):
+        """What k-means clusters: see :meth:`OneHotEncoding.clustering_features`."""
+        return OneHotEncoding(self.categories).clustering_features(self._codes(X))
+
+
 # ------------------------------------------------------------ input to codes
 # Module-level functions of a block of rows: dask ships them by reference to
 # the workers, which apply them chunk by chunk.
@@ -380,12 +409,28 @@ def _code_dtype(n_categories):
     return np.int64  # pragma: no cover - over 2**31 categories
 
 
-def _codes_are_values(dtype, categories):
-    """Whether integers of ``dtype`` are their own codes: every item's categories ``0..C_j-1``."""
-    return np.dtype(dtype).kind in "biu" and all(
-        known.dtype.kind in "biuf" and np.array_equal(known, np.arange(len(known)))
-        for known in categories
-    )
+def integer_ranges(dtype, categories):
+    """Each item's first category, if integers of ``dtype`` are codes shifted by it.
+
+    That is when every item's categories are consecutive integers
+    ``first_j, ..., first_j + C_j - 1`` (``0..C_j-1`` for ``uint8`` codes,
+    ``1..C_j`` as poLCA codes them): ``x - first_j`` is then the code.
+
+    Returns
+    -------
+    firsts : tuple of int, or None
+    """
+    if np.dtype(dtype).kind not in "biu":
+        return None
+    firsts = []
+    for known in categories:
+        if known.dtype.kind not in "biuf" or not float(known[0]).is_integer():
+            return None
+        first = int(known[0])
+        if not np.array_equal(known, np.arange(first, first + len(known))):
+            return None
+        firsts.append(first)
+    return tuple(firsts)
 
 
 # ---------------------------------------------------------------- estimator
@@ -465,8 +510,10 @@ n_features_in_, feature_names_in_
     too); NaN, None and ``pd.NA`` are missing answers. A fit reads the data
     once for each column's distinct values (its categories), then stores
     them as small integer codes, one-hot encoded one block of rows at a
-    time; integers that are already ``0..C_j-1`` (every category observed,
-    e.g. ``uint8`` codes) are their own codes and are not copied.
+    time. Integers whose categories are consecutive (``0..C_j-1``, or
+    poLCA's ``1..C_j``; every value in between observed or given) are read
+    as codes block by block, without a copy: ``uint8`` codes are the most
+    compact input.
 
     ``X`` may be a dask array (numbers, strings or objects, chunked by
     rows): the categories are learned in one pass over the chunks on the
@@ -587,10 +634,14 @@ n_features_in_, feature_names_in_
                 "data with at least one observed answer."
             )
         encoding = OneHotEncoding(tuple(categories))
-        if _codes_are_values(X.dtype, categories) and (
-            reset or self._values_in_range(X, categories, observed)
+        firsts = integer_ranges(X.dtype, categories)
+        if firsts is not None and (
+            reset or self._values_in_range(X, categories, firsts, observed)
         ):
-            # Integers 0..C_j-1 are their own codes: no copy of X.
+            # Integers of consecutive categories (0..C_j-1, or 1..C_j) are
+            # read as codes block by block: no copy of X.
+            if any(firsts):
+                encoding = ShiftedOneHotEncoding(tuple(categories), firsts)
             return Data(X, encoding)
         # Else small integer codes, block by block (lazily, per chunk, for a
         # dask array).
@@ -607,19 +658,21 @@ n_features_in_, feature_names_in_
         return Data(codes, encoding)
 
     @staticmethod
-    def _values_in_range(X, categories, observed=None):
-        """Whether every entry of integer ``X`` lies in its column's ``0..C_j-1``.
+    def _values_in_range(X, categories, firsts, observed=None):
+        """Whether every entry of integer ``X`` is among its column's consecutive categories.
 
         From the columns' distinct values when a pass found them, else from
         their smallest and largest entries (a cheaper pass).
         """
-        sizes = np.array([len(known) for known in categories])
-        if observed is not None:
-            low = np.array([values.min(initial=0) for values in observed])
-            high = np.array([values.max(initial=0) for values in observed])
-        else:
+        firsts = np.asarray(firsts, dtype=np.float64)
+        lasts = firsts + [len(known) - 1 for known in categories]
+        if observed is None:
             low, high = _backends.column_range(X)
-        return bool(np.all(low >= 0) and np.all(high < sizes))
+        else:
+            pairs = zip(observed, firsts, strict=True)
+            bounds = [(v.min(), v.max()) if v.size else (f, f) for v, f in pairs]
+            low, high = np.array(bounds, dtype=np.float64).T
+        return bool(np.all(low >= firsts) and np.all(high <= lasts))
 
     def _learn_categories(self, observed, labels):
         """The categories of each column: learned from ``observed``, or given and checked."""

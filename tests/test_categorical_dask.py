@@ -274,12 +274,40 @@ def test_unknown_categories_at_prediction(rng):
     assert_allclose(got[1], est.score_samples(as_missing), rtol=RTOL)
 
 
+@pytest.mark.parametrize("first", [0, 1, -2])
 @pytest.mark.parametrize("dask_input", [False, True])
-def test_codes_outside_the_fitted_range(rng, dask_input):
-    # Integers 0..C-1 are stored as they are; a prediction on a value beyond
-    # them is still an unknown category (or missing).
+def test_consecutive_integers_are_read_without_a_copy(rng, first, dask_input):
+    # Categories first..first+C-1 (0..C-1 uint8 codes, poLCA's 1..C) are
+    # read as codes by a shift, block by block: the fit is bitwise that of
+    # the codes recoded beforehand (the same one-hot rows).
     codes = make_codes(rng)
-    X = stored(codes, "uint8 codes")
+    X = (codes + first).astype(np.int8)
+    wrap = (lambda a: da.from_array(a, chunks=CHUNKS)) if dask_input else np.asarray
+    params = dict(random_state=0, max_iter=10, tol=0, init_params="k-means++")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = CategoricalMixtureEM(2, **params).fit(wrap(X))
+        # Labels that sort as the codes: the same categories in the same order.
+        recoded = CategoricalMixtureEM(2, **params).fit(np.array(list("abcde"))[codes])
+    assert est._prepare_data(X, reset=False).X is X
+    # Bitwise in memory; on dask the chunks' sums are added in another order.
+    rtol = RTOL if dask_input else 0.0
+    assert_allclose(est.lower_bounds_, recoded.lower_bounds_, rtol=rtol, atol=0)
+    for got, want, known in zip(
+        est.probs_, recoded.probs_, est.categories_, strict=True
+    ):
+        assert_array_equal(known, np.arange(first, first + len(known)))
+        assert_allclose(got, want, rtol=rtol, atol=0)
+
+
+@pytest.mark.parametrize("first", [0, 1])
+@pytest.mark.parametrize("dask_input", [False, True])
+def test_codes_outside_the_fitted_range(rng, first, dask_input):
+    # Integers of consecutive categories are stored as they are; a
+    # prediction on a value beyond them is still an unknown category (or
+    # missing).
+    codes = make_codes(rng)
+    X = (codes + first).astype(np.uint8)
     est = CategoricalMixtureEM(2, random_state=0, max_iter=5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -289,7 +317,7 @@ def test_codes_outside_the_fitted_range(rng, dask_input):
     assert est._prepare_data(X, reset=False).X is X
     beyond = X.copy()
     beyond[4, 1] = 7
-    as_missing = np.where(codes >= 0, codes, np.nan)
+    as_missing = (codes + first).astype(float)
     as_missing[4, 1] = np.nan
     data = da.from_array(beyond, chunks=CHUNKS) if dask_input else beyond
     with pytest.raises(ValueError, match=r"Column 1 .*: 7\."):
