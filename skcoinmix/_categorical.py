@@ -420,7 +420,8 @@ def integer_ranges(dtype, categories):
     -------
     firsts : tuple of int, or None
     """
-    if np.dtype(dtype).kind not in "biu":
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "biu" or dtype == np.uint64:  # uint64 - intp is float
         return None
     firsts = []
     for known in categories:
