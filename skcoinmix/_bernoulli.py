@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
-from scipy.special import betaln
+from scipy.special import betaln, expit
 from sklearn.utils._param_validation import Interval
 
 from . import _backends
@@ -287,6 +287,16 @@ def beta_log_prior(means, alpha):
     return float(log_kernel.sum() - means.size * betaln(alpha + 1.0, alpha + 1.0))
 
 
+def means_to_logits(means):
+    """``log t - log(1 - t)``: probabilities as unconstrained values, same shape."""
+    return np.log(means) - np.log1p(-means)
+
+
+def means_from_logits(logits):
+    """Probabilities from logits, clipped with :func:`clip_means`; same shape."""
+    return clip_means(expit(logits))
+
+
 def smoothed_means(ones, trials):
     """Starting probabilities from (possibly hard) counts, never at 0 or 1.
 
@@ -342,6 +352,13 @@ class ProbabilityHooks:
 
     def _log_prior(self, params):
         return beta_log_prior(params["means"], self.alpha)
+
+    def _to_vector(self, params):
+        return means_to_logits(params["means"]).ravel()
+
+    def _from_vector(self, vector, params):
+        means = means_from_logits(vector.reshape(params["means"].shape))
+        return {**params, "means": means}
 
 
 # ---------------------------------------------------------------- estimator
@@ -571,6 +588,7 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
         n_jobs=None,
         learning_decay=0.6,
         learning_offset=1.0,
+        accelerate=None,
     ):
         super().__init__(
             n_components=n_components,
@@ -585,6 +603,7 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
             n_jobs=n_jobs,
             learning_decay=learning_decay,
             learning_offset=learning_offset,
+            accelerate=accelerate,
         )
         self.alpha = alpha
         self.binarize = binarize

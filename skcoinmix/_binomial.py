@@ -465,6 +465,7 @@ n_features_in_, feature_names_in_
         n_jobs=None,
         learning_decay=0.6,
         learning_offset=1.0,
+        accelerate=None,
     ):
         super().__init__(
             n_components=n_components,
@@ -479,6 +480,7 @@ n_features_in_, feature_names_in_
             n_jobs=n_jobs,
             learning_decay=learning_decay,
             learning_offset=learning_offset,
+            accelerate=accelerate,
         )
         self.n_trials = n_trials
         self.alpha = alpha

@@ -113,6 +113,20 @@ def map_probs(counts, offsets, alpha, previous):
     return floor_probs(np.where(empty, previous, probs), offsets)
 
 
+def probs_to_log_ratios(probs, offsets):
+    """Each item's log-probabilities minus their mean: unconstrained, shape (K, C)."""
+    logs = np.log(probs)
+    sizes = np.repeat(np.diff(offsets), np.diff(offsets))
+    return logs - per_item_sums(logs, offsets) / sizes
+
+
+def probs_from_log_ratios(log_ratios, offsets):
+    """Each item's softmax, floored with :func:`floor_probs`; shape (K, C)."""
+    peaks = np.maximum.reduceat(log_ratios, offsets[:-1], axis=1)
+    probs = np.exp(log_ratios - np.repeat(peaks, np.diff(offsets), axis=1))
+    return floor_probs(probs / per_item_sums(probs, offsets), offsets)
+
+
 def smoothed_probs(counts, offsets):
     """Starting probabilities from (possibly hard) counts, never 0."""
     sizes = np.repeat(np.diff(offsets), np.diff(offsets))
@@ -346,6 +360,7 @@ n_features_in_, feature_names_in_
         n_jobs=None,
         learning_decay=0.6,
         learning_offset=1.0,
+        accelerate=None,
     ):
         super().__init__(
             n_components=n_components,
@@ -360,6 +375,7 @@ n_features_in_, feature_names_in_
             n_jobs=n_jobs,
             learning_decay=learning_decay,
             learning_offset=learning_offset,
+            accelerate=accelerate,
         )
         self.categories = categories
         self.handle_unknown = handle_unknown
@@ -539,6 +555,14 @@ n_features_in_, feature_names_in_
         return dirichlet_log_prior(
             params["probs"], params["layout"].offsets, self.alpha
         )
+
+    def _to_vector(self, params):
+        return probs_to_log_ratios(params["probs"], params["layout"].offsets).ravel()
+
+    def _from_vector(self, vector, params):
+        log_ratios = vector.reshape(params["probs"].shape)
+        probs = probs_from_log_ratios(log_ratios, params["layout"].offsets)
+        return {**params, "probs": probs}
 
     def _params_from_attributes(self):
         return {

@@ -27,6 +27,12 @@ is written to the estimator in one step at the end:
     :func:`skcoinmix._validation.scale_sample_weight`); a prior must weigh
     against the statistics in the same units.
 ``_log_prior(params)`` -> float
+``_to_vector(params)`` -> ndarray / ``_from_vector(vector, params)`` -> params
+    the component parameters (everything but ``"weights"``, which the
+    engine handles) as an unconstrained float64 vector (logits, log-ratios),
+    and back to valid parameters, the rest taken from ``params``: SQUAREM
+    (``accelerate="squarem"``, :mod:`skcoinmix._accelerate`) extrapolates
+    on these vectors, so every extrapolated point is valid.
 ``_params_from_attributes()`` / ``_set_fitted_params(params)``
 ``_count_parameters()``
     the number of free parameters under the current settings; a fit stores
@@ -60,6 +66,12 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from . import _backends
+from ._accelerate import (
+    ACCELERATIONS,
+    run_squarem,
+    weights_from_vector,
+    weights_to_vector,
+)
 from ._backends import (
     as_numpy,
     backend_for,
@@ -107,6 +119,7 @@ class BaseMixtureEM(
         "n_jobs": [Integral, None],
         "learning_decay": [Interval(Real, 0.5, 1.0, closed="right")],
         "learning_offset": [Interval(Real, 0.0, None, closed="left")],
+        "accelerate": [StrOptions(set(ACCELERATIONS)), None],
     }
 
     def __init__(
@@ -124,6 +137,7 @@ class BaseMixtureEM(
         n_jobs,
         learning_decay,
         learning_offset,
+        accelerate=None,
     ):
         self.n_components = n_components
         self.tol = tol
@@ -137,6 +151,7 @@ class BaseMixtureEM(
         self.n_jobs = n_jobs
         self.learning_decay = learning_decay
         self.learning_offset = learning_offset
+        self.accelerate = accelerate
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -178,6 +193,14 @@ class BaseMixtureEM(
     @abstractmethod
     def _log_prior(self, params):
         """Return the log prior density of ``params`` (0 for maximum likelihood)."""
+
+    @abstractmethod
+    def _to_vector(self, params):
+        """The component parameters as an unconstrained float64 vector (p,)."""
+
+    @abstractmethod
+    def _from_vector(self, vector, params):
+        """Valid parameters from ``_to_vector``'s vector; the rest from ``params``."""
 
     @abstractmethod
     def _params_from_attributes(self):
@@ -402,7 +425,7 @@ class BaseMixtureEM(
         sample weights (:class:`~skcoinmix._validation.ScaledWeights`),
         ``constant`` the weighted total of the per-row terms.
         """
-        sample_weight, total_weight = checked.weights, checked.total
+        sample_weight = checked.weights
         self._print_verbose_msg_init_beg(init)
         if start is not None:
             params, lower_bound = start
@@ -410,21 +433,32 @@ class BaseMixtureEM(
             params = self._initialize(data, sample_weight, np.random.RandomState(seed))
             lower_bound = -np.inf
         step_weight = unit_weights_as_none(sample_weight)
+        if self.accelerate == "squarem":
+
+            def update(params):
+                return self._em_update(data, step_weight, checked, constant, params)
+
+            run = run_squarem(
+                update,
+                self._params_to_vector,
+                self._params_from_vector,
+                params,
+                lower_bound,
+                self.max_iter,
+                self.tol,
+                self._print_verbose_msg_iter_end,
+            )
+            if self.max_iter > 0:
+                self._print_verbose_msg_init_end(run["lower_bound"], run["converged"])
+            return run
         history = []
         converged = False
         n_iter = 0
         for n_iter in range(1, self.max_iter + 1):
             previous = lower_bound
-            log_likelihood, stats = self._e_step(data, step_weight, params)
-            log_likelihood += constant
-            # The lower bound is evaluated at the parameters before this
-            # M-step, exactly as in sklearn.mixture; a per-unit-weight mean,
-            # the same with the rescaled weights.
-            log_prior = scaled_log_prior(
-                self._log_prior(params), checked.exponent, total_weight
+            lower_bound, params = self._em_update(
+                data, step_weight, checked, constant, params
             )
-            lower_bound = (log_likelihood + log_prior) / total_weight
-            params = self._m_step(stats, params, checked.exponent)
             history.append(lower_bound)
             change = lower_bound - previous
             self._print_verbose_msg_iter_end(n_iter, change)
@@ -440,6 +474,38 @@ class BaseMixtureEM(
             n_iter=n_iter,
             converged=converged,
         )
+
+    def _em_update(self, data, step_weight, checked, constant, params):
+        """One evaluation of the EM map: ``(lower bound at params, their update)``.
+
+        The lower bound is evaluated at the parameters before the M-step,
+        exactly as in sklearn.mixture; a per-unit-weight mean, the same with
+        the rescaled weights.
+        """
+        log_likelihood, stats = self._e_step(data, step_weight, params)
+        log_likelihood += constant
+        total_weight = checked.total
+        log_prior = scaled_log_prior(
+            self._log_prior(params), checked.exponent, total_weight
+        )
+        lower_bound = (log_likelihood + log_prior) / total_weight
+        return lower_bound, self._m_step(stats, params, checked.exponent)
+
+    def _params_to_vector(self, params):
+        """All free parameters as one unconstrained vector: weights, then the model's."""
+        model = self._to_vector(params)
+        if not self.fit_weights:
+            return model
+        return np.concatenate([weights_to_vector(params["weights"]), model])
+
+    def _params_from_vector(self, vector, template):
+        """Valid parameters from :meth:`_params_to_vector`'s vector (fixed ones from ``template``)."""
+        if not self.fit_weights:
+            return self._from_vector(vector, template)
+        K = len(template["weights"])
+        params = self._from_vector(vector[K:], template)
+        params["weights"] = weights_from_vector(vector[:K], template["weights"])
+        return params
 
     # ------------------------------------------------------------- prediction
     def _estimate_log_prob_resp(self, X):
