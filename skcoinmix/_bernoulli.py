@@ -384,10 +384,12 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
     tol : float, default=1e-3
         Convergence threshold: EM stops when the lower bound (the mean
         log-likelihood per sample, plus the log prior when ``alpha > 0``)
-        changes by less than ``tol``.
+        changes by less than ``tol`` (between accepted updates: with
+        ``accelerate``, from one SQUAREM cycle to the next).
 
     max_iter : int, default=100
-        The number of EM updates (E-step then M-step) at most.
+        The number of EM updates (E-step then M-step: evaluations of the EM
+        map, also with ``accelerate``) at most.
 
     n_init : int, default=1
         The number of initialisations; the best result is kept.
@@ -473,6 +475,18 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
         The offset of :meth:`partial_fit`'s step sizes: larger values take
         smaller early steps.
 
+    accelerate : {"squarem"} or None, default=None
+        ``"squarem"``: EM accelerated by squared extrapolation (SQUAREM,
+        Varadhan and Roland 2008, scheme S3), which reaches the same maximum
+        in typically 2-8 times fewer EM updates on slowly converging fits
+        (see the user guide, "Time to solution"). Each cycle extrapolates
+        from two EM updates, on logits and log-ratios so that parameters stay
+        valid, then takes a stabilising EM update, and falls back to plain EM
+        when the result's lower bound is below the current one: the lower
+        bound never decreases and the fixed points are EM's. ``None``: plain
+        EM, one update per iteration (for reproducing published iteration
+        counts, or the trajectory of another EM implementation).
+
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
@@ -487,7 +501,8 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
         True when the best run converged.
 
     n_iter_ : int
-        The number of EM updates of the best run.
+        The number of EM updates (evaluations of the EM map) of the best
+        run; with ``accelerate``, extrapolated and rejected ones included.
 
     lower_bound_ : float
         The lower bound of the best run at its last iteration, as a
@@ -495,7 +510,10 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
 
     lower_bounds_ : list of float
         The lower bound at each iteration of the best run, each evaluated at
-        the parameters before that iteration's M-step. After
+        the parameters before that iteration's M-step; with ``accelerate``,
+        one entry per accepted update (SQUAREM cycle), so fewer than
+        ``n_iter_`` (a cycle cut short by ``max_iter`` ends with its first,
+        plain EM, update). Never decreasing, up to round-off. After
         :meth:`partial_fit`, each batch's mean log-likelihood since the last
         :meth:`fit` (the first ``partial_fit`` after a fit starts afresh).
 

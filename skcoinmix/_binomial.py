@@ -329,7 +329,7 @@ class BinomialMixtureEM(ProbabilityHooks, BaseMixtureEM):
         log-likelihood per sample, plus the log prior when ``alpha > 0``).
 
     max_iter : int, default=100
-        The number of EM updates at most.
+        The number of EM updates (evaluations of the EM map) at most.
 
     n_init : int, default=1
         The number of initialisations; the best result is kept.
@@ -377,6 +377,10 @@ class BinomialMixtureEM(ProbabilityHooks, BaseMixtureEM):
 
     learning_offset : float >= 0, default=1.0
         The offset of :meth:`partial_fit`'s step sizes.
+
+    accelerate : {"squarem"} or None, default=None
+        SQUAREM-accelerated EM, or plain EM (None); as in
+        :class:`BernoulliMixtureEM`.
 
     Attributes
     ----------

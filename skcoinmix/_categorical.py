@@ -277,7 +277,7 @@ class CategoricalMixtureEM(BaseMixtureEM):
 
     tol, max_iter, n_init, init_params, fit_weights, weights_init, \
 random_state, warm_start, verbose, verbose_interval, n_jobs, \
-learning_decay, learning_offset
+learning_decay, learning_offset, accelerate
         As in :class:`BernoulliMixtureEM`; k-means clusters the one-hot rows.
 
     Attributes

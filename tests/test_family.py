@@ -13,7 +13,15 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _reference import LAYOUTS, RTOL, as_numpy, random_problem, reference_em
+from _reference import (
+    LAYOUTS,
+    RTOL,
+    as_numpy,
+    float32_update_rtol,
+    random_problem,
+    reference_em,
+    reference_em_update,
+)
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 
@@ -92,3 +100,57 @@ def test_relabelling_components_changes_nothing(rng, model):
         rtol=1e-10,
         atol=1e-15,
     )
+
+
+#: Plain EM on dask is the in-memory kernels' (test_dask.py) and retraces the
+#: reference update by update above; its 1000 updates to the fixed point,
+#: each a dask graph, would cost minutes: accelerated only there.
+FIXED_POINT_CASES = [
+    (layout, accelerate)
+    for layout in LAYOUTS
+    for accelerate in [None, "squarem"]
+    if accelerate or not layout.startswith("dask")
+]
+
+
+@pytest.mark.parametrize("layout, accelerate", FIXED_POINT_CASES)
+@pytest.mark.parametrize("model", MODELS)
+def test_every_model_on_every_layout_ends_at_the_reference_fixed_point(
+    rng, model, layout, accelerate
+):
+    # Run to convergence, plain or accelerated, every model on every storage
+    # ends where the plain-numpy EM update does not move it (EM's fixed
+    # point), with a lower bound that never decreased.
+    make, encode = MODELS[model]
+    X, _, means = random_problem(rng, n_samples=60, n_features=5, n_components=2)
+    if LAYOUTS[layout].missing:
+        X[rng.uniform(size=X.shape) < 0.1] = np.nan
+        X[0, :] = 0.0
+    start = rng.uniform(0.2, 0.8, size=means.shape)
+    # SQUAREM is there in far fewer updates: 250 on dask, where each costs a
+    # graph (checked for seeds 0-9).
+    max_iter = 250 if layout.startswith("dask") else 600
+    est = make(
+        n_components=2,
+        means_init=start,
+        max_iter=max_iter,
+        tol=0,
+        accelerate=accelerate,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(encode(LAYOUTS[layout].convert(X)))
+    weights, updated, _ = reference_em_update(X, None, est.weights_, est.means_)
+    if LAYOUTS[layout].dtype == np.float32:
+        # A fixed point of the float32 update: within float32_update_rtol of
+        # the float64 one.
+        rtol, atol = float32_update_rtol(X, est.weights_, est.means_), 0.0
+    else:
+        # Round-off (RTOL), and what max_iter updates leave of the convergence
+        # on these well-separated data (below 1e-9, checked for seeds 0-9).
+        rtol, atol = RTOL[np.float64], 1e-9
+    assert_allclose(updated, est.means_, rtol=rtol, atol=atol)
+    assert_allclose(weights, est.weights_, rtol=rtol, atol=atol)
+    bounds = np.asarray(est.lower_bounds_)
+    slack = 1e-12 * np.abs(bounds[1:]) if rtol < 1e-6 else 1e-5 * abs(bounds[0])
+    assert np.all(np.diff(bounds) >= -slack)
