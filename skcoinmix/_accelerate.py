@@ -37,6 +37,7 @@ import numpy as np
 
 __all__ = [
     "ACCELERATIONS",
+    "run_plain",
     "run_squarem",
     "step_length",
     "weights_from_vector",
@@ -49,6 +50,34 @@ ACCELERATIONS = ("squarem",)
 #: How much the largest step length grows after an accepted step at the
 #: limit (and shrinks after a rejected one): the SQUAREM package's ``mstep``.
 STEP_FACTOR = 4.0
+
+
+def run_plain(update, params, start_bound, max_iter, converged, report):
+    """Plain EM: ``update`` until ``converged`` or ``max_iter`` evaluations.
+
+    The arguments and the result are those of :func:`run_squarem` (without
+    the vector conversions); every update is recorded.
+    """
+    history = []
+    lower_bound = start_bound
+    done = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        previous = lower_bound
+        lower_bound, params = update(params)
+        history.append(lower_bound)
+        change = lower_bound - previous
+        report(n_iter, change)
+        if converged(lower_bound, change):
+            done = True
+            break
+    return dict(
+        params=params,
+        lower_bound=lower_bound,
+        history=history,
+        n_iter=n_iter,
+        converged=done,
+    )
 
 
 def step_length(r, v, step_max):
@@ -76,9 +105,9 @@ def step_length(r, v, step_max):
 
 
 def run_squarem(
-    update, to_vector, from_vector, params, start_bound, max_iter, tol, report
+    update, to_vector, from_vector, params, start_bound, max_iter, converged, report
 ):
-    """SQUAREM cycles from ``params`` until ``tol`` or ``max_iter`` evaluations.
+    """SQUAREM cycles from ``params`` until ``converged`` or ``max_iter`` evaluations.
 
     Parameters
     ----------
@@ -97,9 +126,10 @@ def run_squarem(
         the fitted lower bound for a warm start).
     max_iter : int
         The most evaluations of ``update``.
-    tol : float
-        The run has converged when two consecutive recorded objectives
-        differ by less than ``tol``.
+    converged : callable
+        ``converged(objective, change) -> bool``, asked of each objective
+        recorded and of each cycle's first update: whether the run has
+        converged (usually ``abs(change) < tol``).
     report : callable
         ``report(n_iter, change)`` after each recorded objective (verbose
         output).
@@ -117,19 +147,19 @@ def run_squarem(
     history = []
     n_iter = 0
 
-    def result(next_params, bound, converged):
+    def result(next_params, bound, done):
         return dict(
             params=next_params,
             lower_bound=bound,
             history=history,
             n_iter=n_iter,
-            converged=converged,
+            converged=done,
         )
 
     def record(bound, previous):
         history.append(bound)
         report(n_iter, bound - previous)
-        return abs(bound - previous) < tol
+        return converged(bound, bound - previous)
 
     if max_iter == 0:
         return result(params, start_bound, False)
@@ -142,7 +172,7 @@ def run_squarem(
         # The cycle from x0 = current (objective bound, x1 = following).
         first_bound, second = update(following)
         n_iter += 1
-        if n_iter == max_iter or abs(first_bound - bound) < tol:
+        if n_iter == max_iter or converged(first_bound, first_bound - bound):
             # Plain EM's ending: x1's bound, and its update x2.
             return result(second, first_bound, record(first_bound, bound))
         x0, x1, x2 = to_vector(current), to_vector(following), to_vector(second)

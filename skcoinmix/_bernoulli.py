@@ -607,6 +607,7 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
         learning_decay=0.6,
         learning_offset=1.0,
         accelerate=None,
+        mixed_precision=False,
     ):
         super().__init__(
             n_components=n_components,
@@ -622,6 +623,7 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
             learning_decay=learning_decay,
             learning_offset=learning_offset,
             accelerate=accelerate,
+            mixed_precision=mixed_precision,
         )
         self.alpha = alpha
         self.binarize = binarize

@@ -470,6 +470,7 @@ n_features_in_, feature_names_in_
         learning_decay=0.6,
         learning_offset=1.0,
         accelerate=None,
+        mixed_precision=False,
     ):
         super().__init__(
             n_components=n_components,
@@ -485,6 +486,7 @@ n_features_in_, feature_names_in_
             learning_decay=learning_decay,
             learning_offset=learning_offset,
             accelerate=accelerate,
+            mixed_precision=mixed_precision,
         )
         self.n_trials = n_trials
         self.alpha = alpha

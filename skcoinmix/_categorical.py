@@ -361,6 +361,7 @@ n_features_in_, feature_names_in_
         learning_decay=0.6,
         learning_offset=1.0,
         accelerate=None,
+        mixed_precision=False,
     ):
         super().__init__(
             n_components=n_components,
@@ -376,6 +377,7 @@ n_features_in_, feature_names_in_
             learning_decay=learning_decay,
             learning_offset=learning_offset,
             accelerate=accelerate,
+            mixed_precision=mixed_precision,
         )
         self.categories = categories
         self.handle_unknown = handle_unknown

@@ -48,6 +48,7 @@ changed them, until the next fit.
 
 import warnings
 from abc import ABCMeta, abstractmethod
+from functools import partial
 from numbers import Integral, Real
 from time import time
 
@@ -68,6 +69,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _backends
 from ._accelerate import (
     ACCELERATIONS,
+    run_plain,
     run_squarem,
     weights_from_vector,
     weights_to_vector,
@@ -76,6 +78,7 @@ from ._backends import (
     as_numpy,
     backend_for,
     check_sample_weight,
+    has_float32_path,
     unit_weights_as_none,
     weighted_sum,
 )
@@ -85,6 +88,13 @@ from ._online import OnlineEMMixin
 from ._validation import check_weights_init, log_unscaled, unscale_total
 
 __all__ = ["BaseMixtureEM"]
+
+#: The float32 phase of mixed precision ends when the bound rises by less than
+#: this times its magnitude: float32's machine epsilon, the relative
+#: round-off of each row's log-probability before any accumulation error
+#: (the coefficients alone are rounded by half of it). Rises below it are
+#: indistinguishable from rounding.
+FLOAT32_RISE = float(np.finfo(np.float32).eps)
 
 
 class BaseMixtureEM(
@@ -120,6 +130,7 @@ class BaseMixtureEM(
         "learning_decay": [Interval(Real, 0.5, 1.0, closed="right")],
         "learning_offset": [Interval(Real, 0.0, None, closed="left")],
         "accelerate": [StrOptions(set(ACCELERATIONS)), None],
+        "mixed_precision": ["boolean"],
     }
 
     def __init__(
@@ -138,6 +149,7 @@ class BaseMixtureEM(
         learning_decay,
         learning_offset,
         accelerate=None,
+        mixed_precision=False,
     ):
         self.n_components = n_components
         self.tol = tol
@@ -152,6 +164,7 @@ class BaseMixtureEM(
         self.learning_decay = learning_decay
         self.learning_offset = learning_offset
         self.accelerate = accelerate
+        self.mixed_precision = mixed_precision
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -232,7 +245,7 @@ class BaseMixtureEM(
             self._sufficient_stats(start.encoding, resp_sum, sums), start.encoding
         )
 
-    def _e_step(self, data, sample_weight, params):
+    def _e_step(self, data, sample_weight, params, dtype=None):
         """The weighted log-likelihood sum at ``params`` and the model's statistics.
 
         ``sample_weight`` is None for unit weights. The log-likelihood leaves
@@ -240,7 +253,7 @@ class BaseMixtureEM(
         """
         coefs, intercept = self._natural_params(data.encoding, params)
         log_likelihood, resp_sum, sums = backend_for(data.X).e_step(
-            data.X, data.encoding, coefs, intercept, sample_weight
+            data.X, data.encoding, coefs, intercept, sample_weight, dtype
         )
         return log_likelihood, self._sufficient_stats(data.encoding, resp_sum, sums)
 
@@ -433,56 +446,92 @@ class BaseMixtureEM(
             params = self._initialize(data, sample_weight, np.random.RandomState(seed))
             lower_bound = -np.inf
         step_weight = unit_weights_as_none(sample_weight)
-        if self.accelerate == "squarem":
 
+        def update_in(dtype):
             def update(params):
-                return self._em_update(data, step_weight, checked, constant, params)
+                return self._em_update(
+                    data, step_weight, checked, constant, params, dtype
+                )
 
-            run = run_squarem(
-                update,
-                self._params_to_vector,
-                self._params_from_vector,
-                params,
-                lower_bound,
-                self.max_iter,
-                self.tol,
-                self._print_verbose_msg_iter_end,
+            return update
+
+        if self.accelerate == "squarem":
+            loop = partial(
+                run_squarem,
+                to_vector=self._params_to_vector,
+                from_vector=self._params_from_vector,
             )
-            if self.max_iter > 0:
-                self._print_verbose_msg_init_end(run["lower_bound"], run["converged"])
-            return run
-        history = []
-        converged = False
-        n_iter = 0
-        for n_iter in range(1, self.max_iter + 1):
-            previous = lower_bound
-            lower_bound, params = self._em_update(
-                data, step_weight, checked, constant, params
+        else:
+            loop = run_plain
+        tol = self.tol
+
+        def converged(bound, change):
+            return abs(change) < tol
+
+        report = self._print_verbose_msg_iter_end
+        if self.mixed_precision and self.max_iter > 2 and has_float32_path(data.X):
+            run = self._run_mixed_precision(
+                loop, update_in, params, lower_bound, converged
             )
-            history.append(lower_bound)
-            change = lower_bound - previous
-            self._print_verbose_msg_iter_end(n_iter, change)
-            if abs(change) < self.tol:
-                converged = True
-                break
+        else:
+            run = loop(
+                update=update_in(None),
+                params=params,
+                start_bound=lower_bound,
+                max_iter=self.max_iter,
+                converged=converged,
+                report=report,
+            )
         if self.max_iter > 0:
-            self._print_verbose_msg_init_end(lower_bound, converged)
-        return dict(
-            params=params,
-            lower_bound=lower_bound,
-            history=history,
-            n_iter=n_iter,
-            converged=converged,
-        )
+            self._print_verbose_msg_init_end(run["lower_bound"], run["converged"])
+        return run
 
-    def _em_update(self, data, step_weight, checked, constant, params):
+    def _run_mixed_precision(self, loop, update_in, params, lower_bound, converged):
+        """``loop`` in float32 until the bound stops rising beyond round-off, then float64.
+
+        The float32 phase ends at the first update whose bound rises by less
+        than ``max(tol, FLOAT32_RISE * |bound|)`` (a fall included), or when
+        only two evaluations of ``max_iter`` are left: the float64 phase
+        always runs, and gives every recorded bound.
+        """
+        tol = self.tol
+
+        def float32_done(bound, change):
+            return change < max(tol, FLOAT32_RISE * abs(bound))
+
+        first = loop(
+            update=update_in(np.float32),
+            params=params,
+            start_bound=lower_bound,
+            max_iter=self.max_iter - 2,
+            converged=float32_done,
+            report=self._print_verbose_msg_iter_end,
+        )
+        offset = first["n_iter"]
+
+        def report(n_iter, change):
+            self._print_verbose_msg_iter_end(offset + n_iter, change)
+
+        second = loop(
+            update=update_in(np.float64),
+            params=first["params"],
+            start_bound=-np.inf,
+            max_iter=self.max_iter - offset,
+            converged=converged,
+            report=report,
+        )
+        return dict(second, n_iter=offset + second["n_iter"])
+
+    def _em_update(self, data, step_weight, checked, constant, params, dtype=None):
         """One evaluation of the EM map: ``(lower bound at params, their update)``.
+
+        ``dtype`` is the kernels' compute dtype (None: the data's).
 
         The lower bound is evaluated at the parameters before the M-step,
         exactly as in sklearn.mixture; a per-unit-weight mean, the same with
         the rescaled weights.
         """
-        log_likelihood, stats = self._e_step(data, step_weight, params)
+        log_likelihood, stats = self._e_step(data, step_weight, params, dtype)
         log_likelihood += constant
         total_weight = checked.total
         log_prior = scaled_log_prior(

@@ -65,7 +65,7 @@ def run(update, x, max_iter, tol=0.0, start_bound=-np.inf):
         {"x": np.asarray(x, dtype=float)},
         start_bound,
         max_iter,
-        tol,
+        lambda bound, change: abs(change) < tol,
         lambda n_iter, change: None,
     )
 
