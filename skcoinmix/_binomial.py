@@ -378,9 +378,13 @@ class BinomialMixtureEM(ProbabilityHooks, BaseMixtureEM):
     learning_offset : float >= 0, default=1.0
         The offset of :meth:`partial_fit`'s step sizes.
 
-    accelerate : {"squarem"} or None, default=None
+    accelerate : {"squarem"} or None, default="squarem"
         SQUAREM-accelerated EM, or plain EM (None); as in
         :class:`BernoulliMixtureEM`.
+
+    mixed_precision : bool, default=False
+        float32 iterations, then float64 to ``tol``, for integer counts; as
+        in :class:`BernoulliMixtureEM`.
 
     Attributes
     ----------
@@ -469,7 +473,7 @@ n_features_in_, feature_names_in_
         n_jobs=None,
         learning_decay=0.6,
         learning_offset=1.0,
-        accelerate=None,
+        accelerate="squarem",
         mixed_precision=False,
     ):
         super().__init__(

@@ -277,7 +277,7 @@ class CategoricalMixtureEM(BaseMixtureEM):
 
     tol, max_iter, n_init, init_params, fit_weights, weights_init, \
 random_state, warm_start, verbose, verbose_interval, n_jobs, \
-learning_decay, learning_offset, accelerate
+learning_decay, learning_offset, accelerate, mixed_precision
         As in :class:`BernoulliMixtureEM`; k-means clusters the one-hot rows.
 
     Attributes
@@ -360,7 +360,7 @@ n_features_in_, feature_names_in_
         n_jobs=None,
         learning_decay=0.6,
         learning_offset=1.0,
-        accelerate=None,
+        accelerate="squarem",
         mixed_precision=False,
     ):
         super().__init__(

@@ -64,7 +64,9 @@ def test_every_model_on_every_layout_is_the_reference_em(rng, model, layout):
         X, None, np.full(3, 1 / 3), start, N_UPDATES
     )
     stored = encode(LAYOUTS[layout].convert(X))
-    est = make(n_components=3, means_init=start, max_iter=N_UPDATES, tol=0)
+    est = make(
+        n_components=3, means_init=start, max_iter=N_UPDATES, tol=0, accelerate=None
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(stored)

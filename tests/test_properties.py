@@ -87,6 +87,8 @@ class Problem:
             means_init=self.means_init,
             weights_init=self.weights_init,
             tol=0.0,
+            # Plain EM, update by update, unless a test asks for SQUAREM.
+            accelerate=None,
         )
         return {**params, **overrides}
 
