@@ -70,6 +70,21 @@ def run(update, x, max_iter, tol=0.0, start_bound=-np.inf):
     )
 
 
+def off_path_guard(start, rate=0.5, centre=(1.0, 2.0)):
+    """A linear map whose objective is -1e300 off the plain EM path from ``start``."""
+    update = linear_map(rate, np.asarray(centre))
+    path = [np.asarray(start, dtype=float)]
+    for _ in range(45):  # 40 evaluations go no further; x_k never reaches c
+        path.append(update({"x": path[-1]})[1]["x"])
+
+    def guarded(params):
+        bound, following = update(params)
+        on_path = any(np.array_equal(params["x"], x) for x in path)
+        return (bound if on_path else -1e300), following
+
+    return guarded, path
+
+
 def test_s3_solves_a_linear_contraction():
     # For F(x) = c + rho (x - c): r = (rho - 1) e, v = (rho - 1)^2 e with
     # e = x0 - c, so alpha = -1 / (1 - rho) and x0 - 2 alpha r + alpha^2 v = c
@@ -89,24 +104,32 @@ def test_rejected_extrapolation_falls_back_to_plain_em():
     # An objective that punishes every point off the plain EM path (-1e300):
     # every stabilised extrapolation is rejected, so each recorded point is
     # a plain EM iterate and the recorded objectives increase.
-    centre = np.array([1.0, 2.0])
-    update = linear_map(0.5, centre)
-    path = [np.array([3.0, 3.0])]
-    for _ in range(45):  # 40 evaluations go no further; x_k never reaches c
-        path.append(update({"x": path[-1]})[1]["x"])
-
-    def guarded(params):
-        bound, following = update(params)
-        on_path = any(np.array_equal(params["x"], x) for x in path)
-        return (bound if on_path else -1e300), following
-
+    guarded, path = off_path_guard([3.0, 3.0])
     result = run(guarded, path[0], max_iter=40)
     history = np.array(result["history"])
-    plain_bounds = [update({"x": x})[0] for x in path]
+    plain_bounds = [guarded({"x": x})[0] for x in path]
     assert all(bound in plain_bounds for bound in history)
     assert np.all(np.diff(history) > 0)
     assert result["n_iter"] == 40
+
+
+@pytest.mark.parametrize("max_iter", range(1, 13))
+def test_rejections_at_every_budget_end_on_the_em_path(max_iter):
+    # Whichever evaluation the budget ends on (in a rejected cycle too), the
+    # result is a plain EM iterate and the bounds rise.
+    guarded, path = off_path_guard([3.0, 3.0])
+    result = run(guarded, path[0], max_iter)
+    assert result["n_iter"] == max_iter
+    assert np.all(np.diff(result["history"]) > 0)
     assert any(np.array_equal(result["params"]["x"], x) for x in path)
+    assert result["history"][-1] == result["lower_bound"] > -1e300
+
+
+def test_a_converged_warm_start_stops_after_one_evaluation():
+    update = linear_map(0.5, np.array([0.0]))
+    bound = update({"x": np.array([1e-9])})[0]
+    result = run(update, [1e-9], max_iter=50, tol=1e-12, start_bound=bound)
+    assert result["converged"] and result["n_iter"] == 1
 
 
 @pytest.mark.parametrize("max_iter", [0, 1, 2, 3, 4, 5])
