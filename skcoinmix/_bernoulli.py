@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
-from scipy.special import betaln
+from scipy.special import betaln, expit
 from sklearn.utils._param_validation import Interval
 
 from . import _backends
@@ -287,6 +287,16 @@ def beta_log_prior(means, alpha):
     return float(log_kernel.sum() - means.size * betaln(alpha + 1.0, alpha + 1.0))
 
 
+def means_to_logits(means):
+    """``log t - log(1 - t)``: probabilities as unconstrained values, same shape."""
+    return np.log(means) - np.log1p(-means)
+
+
+def means_from_logits(logits):
+    """Probabilities from logits, clipped with :func:`clip_means`; same shape."""
+    return clip_means(expit(logits))
+
+
 def smoothed_means(ones, trials):
     """Starting probabilities from (possibly hard) counts, never at 0 or 1.
 
@@ -343,6 +353,13 @@ class ProbabilityHooks:
     def _log_prior(self, params):
         return beta_log_prior(params["means"], self.alpha)
 
+    def _to_vector(self, params):
+        return means_to_logits(params["means"]).ravel()
+
+    def _from_vector(self, vector, params):
+        means = means_from_logits(vector.reshape(params["means"].shape))
+        return {**params, "means": means}
+
 
 # ---------------------------------------------------------------- estimator
 class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
@@ -367,10 +384,12 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
     tol : float, default=1e-3
         Convergence threshold: EM stops when the lower bound (the mean
         log-likelihood per sample, plus the log prior when ``alpha > 0``)
-        changes by less than ``tol``.
+        changes by less than ``tol`` (between accepted updates: with
+        ``accelerate``, from one SQUAREM cycle to the next).
 
     max_iter : int, default=100
-        The number of EM updates (E-step then M-step) at most.
+        The number of EM updates (E-step then M-step: evaluations of the EM
+        map, also with ``accelerate``) at most.
 
     n_init : int, default=1
         The number of initialisations; the best result is kept.
@@ -456,6 +475,27 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
         The offset of :meth:`partial_fit`'s step sizes: larger values take
         smaller early steps.
 
+    accelerate : {"squarem"} or None, default="squarem"
+        ``"squarem"``: EM accelerated by squared extrapolation (SQUAREM,
+        Varadhan and Roland 2008, scheme S3), which reaches the same maximum
+        in typically 2-8 times fewer EM updates on slowly converging fits
+        (see the user guide, "Time to solution"). Each cycle extrapolates
+        from two EM updates, on logits and log-ratios so that parameters stay
+        valid, then takes a stabilising EM update, and falls back to plain EM
+        when the result's lower bound is below the current one: the lower
+        bound never decreases and the fixed points are EM's. ``None``: plain
+        EM, one update per iteration (for reproducing published iteration
+        counts, or the trajectory of another EM implementation).
+
+    mixed_precision : bool, default=False
+        If True, bool, integer and float32 data are iterated in float32
+        (about 0.6 times the cost of a float64 iteration) until the lower
+        bound rises by less than float32's round-off, then in float64 to
+        ``tol``: a float64 fit, at float32 speed for most iterations.
+        ``lower_bounds_`` then holds the float64 phase's bounds only;
+        ``n_iter_`` counts both phases. No effect on float64 data, or with
+        ``max_iter <= 2``. See the user guide, "Mixed precision".
+
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
@@ -470,7 +510,8 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
         True when the best run converged.
 
     n_iter_ : int
-        The number of EM updates of the best run.
+        The number of EM updates (evaluations of the EM map) of the best
+        run; with ``accelerate``, extrapolated and rejected ones included.
 
     lower_bound_ : float
         The lower bound of the best run at its last iteration, as a
@@ -478,7 +519,10 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
 
     lower_bounds_ : list of float
         The lower bound at each iteration of the best run, each evaluated at
-        the parameters before that iteration's M-step. After
+        the parameters before that iteration's M-step; with ``accelerate``,
+        one entry per accepted update (SQUAREM cycle), so fewer than
+        ``n_iter_`` (a cycle cut short by ``max_iter`` ends with its first,
+        plain EM, update). Never decreasing, up to round-off. After
         :meth:`partial_fit`, each batch's mean log-likelihood since the last
         :meth:`fit` (the first ``partial_fit`` after a fit starts afresh).
 
@@ -571,6 +615,8 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
         n_jobs=None,
         learning_decay=0.6,
         learning_offset=1.0,
+        accelerate="squarem",
+        mixed_precision=False,
     ):
         super().__init__(
             n_components=n_components,
@@ -585,6 +631,8 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
             n_jobs=n_jobs,
             learning_decay=learning_decay,
             learning_offset=learning_offset,
+            accelerate=accelerate,
+            mixed_precision=mixed_precision,
         )
         self.alpha = alpha
         self.binarize = binarize

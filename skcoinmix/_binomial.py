@@ -329,7 +329,7 @@ class BinomialMixtureEM(ProbabilityHooks, BaseMixtureEM):
         log-likelihood per sample, plus the log prior when ``alpha > 0``).
 
     max_iter : int, default=100
-        The number of EM updates at most.
+        The number of EM updates (evaluations of the EM map) at most.
 
     n_init : int, default=1
         The number of initialisations; the best result is kept.
@@ -377,6 +377,14 @@ class BinomialMixtureEM(ProbabilityHooks, BaseMixtureEM):
 
     learning_offset : float >= 0, default=1.0
         The offset of :meth:`partial_fit`'s step sizes.
+
+    accelerate : {"squarem"} or None, default="squarem"
+        SQUAREM-accelerated EM, or plain EM (None); as in
+        :class:`BernoulliMixtureEM`.
+
+    mixed_precision : bool, default=False
+        float32 iterations, then float64 to ``tol``, for integer counts; as
+        in :class:`BernoulliMixtureEM`.
 
     Attributes
     ----------
@@ -465,6 +473,8 @@ n_features_in_, feature_names_in_
         n_jobs=None,
         learning_decay=0.6,
         learning_offset=1.0,
+        accelerate="squarem",
+        mixed_precision=False,
     ):
         super().__init__(
             n_components=n_components,
@@ -479,6 +489,8 @@ n_features_in_, feature_names_in_
             n_jobs=n_jobs,
             learning_decay=learning_decay,
             learning_offset=learning_offset,
+            accelerate=accelerate,
+            mixed_precision=mixed_precision,
         )
         self.n_trials = n_trials
         self.alpha = alpha

@@ -113,6 +113,20 @@ def map_probs(counts, offsets, alpha, previous):
     return floor_probs(np.where(empty, previous, probs), offsets)
 
 
+def probs_to_log_ratios(probs, offsets):
+    """Each item's log-probabilities minus their mean: unconstrained, shape (K, C)."""
+    logs = np.log(probs)
+    sizes = np.repeat(np.diff(offsets), np.diff(offsets))
+    return logs - per_item_sums(logs, offsets) / sizes
+
+
+def probs_from_log_ratios(log_ratios, offsets):
+    """Each item's softmax, floored with :func:`floor_probs`; shape (K, C)."""
+    peaks = np.maximum.reduceat(log_ratios, offsets[:-1], axis=1)
+    probs = np.exp(log_ratios - np.repeat(peaks, np.diff(offsets), axis=1))
+    return floor_probs(probs / per_item_sums(probs, offsets), offsets)
+
+
 def smoothed_probs(counts, offsets):
     """Starting probabilities from (possibly hard) counts, never 0."""
     sizes = np.repeat(np.diff(offsets), np.diff(offsets))
@@ -474,7 +488,7 @@ class CategoricalMixtureEM(BaseMixtureEM):
 
     tol, max_iter, n_init, init_params, fit_weights, weights_init, \
 random_state, warm_start, verbose, verbose_interval, n_jobs, \
-learning_decay, learning_offset
+learning_decay, learning_offset, accelerate, mixed_precision
         As in :class:`BernoulliMixtureEM`; k-means clusters the one-hot rows.
 
     Attributes
@@ -568,6 +582,8 @@ n_features_in_, feature_names_in_
         n_jobs=None,
         learning_decay=0.6,
         learning_offset=1.0,
+        accelerate="squarem",
+        mixed_precision=False,
     ):
         super().__init__(
             n_components=n_components,
@@ -582,6 +598,8 @@ n_features_in_, feature_names_in_
             n_jobs=n_jobs,
             learning_decay=learning_decay,
             learning_offset=learning_offset,
+            accelerate=accelerate,
+            mixed_precision=mixed_precision,
         )
         self.categories = categories
         self.handle_unknown = handle_unknown
@@ -776,6 +794,14 @@ n_features_in_, feature_names_in_
         return dirichlet_log_prior(
             params["probs"], params["layout"].offsets, self.alpha
         )
+
+    def _to_vector(self, params):
+        return probs_to_log_ratios(params["probs"], params["layout"].offsets).ravel()
+
+    def _from_vector(self, vector, params):
+        log_ratios = vector.reshape(params["probs"].shape)
+        probs = probs_from_log_ratios(log_ratios, params["layout"].offsets)
+        return {**params, "probs": probs}
 
     def _params_from_attributes(self):
         return {

@@ -27,6 +27,12 @@ is written to the estimator in one step at the end:
     :func:`skcoinmix._validation.scale_sample_weight`); a prior must weigh
     against the statistics in the same units.
 ``_log_prior(params)`` -> float
+``_to_vector(params)`` -> ndarray / ``_from_vector(vector, params)`` -> params
+    the component parameters (everything but ``"weights"``, which the
+    engine handles) as an unconstrained float64 vector (logits, log-ratios),
+    and back to valid parameters, the rest taken from ``params``: SQUAREM
+    (``accelerate="squarem"``, :mod:`skcoinmix._accelerate`) extrapolates
+    on these vectors, so every extrapolated point is valid.
 ``_params_from_attributes()`` / ``_set_fitted_params(params)``
 ``_count_parameters()``
     the number of free parameters under the current settings; a fit stores
@@ -42,6 +48,7 @@ changed them, until the next fit.
 
 import warnings
 from abc import ABCMeta, abstractmethod
+from functools import partial
 from numbers import Integral, Real
 from time import time
 
@@ -60,10 +67,18 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from . import _backends
+from ._accelerate import (
+    ACCELERATIONS,
+    run_plain,
+    run_squarem,
+    weights_from_vector,
+    weights_to_vector,
+)
 from ._backends import (
     as_numpy,
     backend_for,
     check_sample_weight,
+    has_float32_path,
     unit_weights_as_none,
     weighted_sum,
 )
@@ -73,6 +88,13 @@ from ._online import OnlineEMMixin
 from ._validation import check_weights_init, log_unscaled, unscale_total
 
 __all__ = ["BaseMixtureEM"]
+
+#: The float32 phase of mixed precision ends when the bound rises by less than
+#: this times its magnitude: float32's machine epsilon, the relative
+#: round-off of each row's log-probability before any accumulation error
+#: (the coefficients alone are rounded by half of it). Rises below it are
+#: indistinguishable from rounding.
+FLOAT32_RISE = float(np.finfo(np.float32).eps)
 
 
 class BaseMixtureEM(
@@ -107,6 +129,8 @@ class BaseMixtureEM(
         "n_jobs": [Integral, None],
         "learning_decay": [Interval(Real, 0.5, 1.0, closed="right")],
         "learning_offset": [Interval(Real, 0.0, None, closed="left")],
+        "accelerate": [StrOptions(set(ACCELERATIONS)), None],
+        "mixed_precision": ["boolean"],
     }
 
     def __init__(
@@ -124,6 +148,8 @@ class BaseMixtureEM(
         n_jobs,
         learning_decay,
         learning_offset,
+        accelerate=None,
+        mixed_precision=False,
     ):
         self.n_components = n_components
         self.tol = tol
@@ -137,6 +163,8 @@ class BaseMixtureEM(
         self.n_jobs = n_jobs
         self.learning_decay = learning_decay
         self.learning_offset = learning_offset
+        self.accelerate = accelerate
+        self.mixed_precision = mixed_precision
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -180,6 +208,14 @@ class BaseMixtureEM(
         """Return the log prior density of ``params`` (0 for maximum likelihood)."""
 
     @abstractmethod
+    def _to_vector(self, params):
+        """The component parameters as an unconstrained float64 vector (p,)."""
+
+    @abstractmethod
+    def _from_vector(self, vector, params):
+        """Valid parameters from ``_to_vector``'s vector; the rest from ``params``."""
+
+    @abstractmethod
     def _params_from_attributes(self):
         """Return the fitted attributes as a parameter dictionary."""
 
@@ -209,7 +245,7 @@ class BaseMixtureEM(
             self._sufficient_stats(start.encoding, resp_sum, sums), start.encoding
         )
 
-    def _e_step(self, data, sample_weight, params):
+    def _e_step(self, data, sample_weight, params, dtype=None):
         """The weighted log-likelihood sum at ``params`` and the model's statistics.
 
         ``sample_weight`` is None for unit weights. The log-likelihood leaves
@@ -217,7 +253,7 @@ class BaseMixtureEM(
         """
         coefs, intercept = self._natural_params(data.encoding, params)
         log_likelihood, resp_sum, sums = backend_for(data.X).e_step(
-            data.X, data.encoding, coefs, intercept, sample_weight
+            data.X, data.encoding, coefs, intercept, sample_weight, dtype
         )
         return log_likelihood, self._sufficient_stats(data.encoding, resp_sum, sums)
 
@@ -402,7 +438,7 @@ class BaseMixtureEM(
         sample weights (:class:`~skcoinmix._validation.ScaledWeights`),
         ``constant`` the weighted total of the per-row terms.
         """
-        sample_weight, total_weight = checked.weights, checked.total
+        sample_weight = checked.weights
         self._print_verbose_msg_init_beg(init)
         if start is not None:
             params, lower_bound = start
@@ -410,36 +446,115 @@ class BaseMixtureEM(
             params = self._initialize(data, sample_weight, np.random.RandomState(seed))
             lower_bound = -np.inf
         step_weight = unit_weights_as_none(sample_weight)
-        history = []
-        converged = False
-        n_iter = 0
-        for n_iter in range(1, self.max_iter + 1):
-            previous = lower_bound
-            log_likelihood, stats = self._e_step(data, step_weight, params)
-            log_likelihood += constant
-            # The lower bound is evaluated at the parameters before this
-            # M-step, exactly as in sklearn.mixture; a per-unit-weight mean,
-            # the same with the rescaled weights.
-            log_prior = scaled_log_prior(
-                self._log_prior(params), checked.exponent, total_weight
+
+        def update_in(dtype):
+            def update(params):
+                return self._em_update(
+                    data, step_weight, checked, constant, params, dtype
+                )
+
+            return update
+
+        if self.accelerate == "squarem":
+            loop = partial(
+                run_squarem,
+                to_vector=self._params_to_vector,
+                from_vector=self._params_from_vector,
             )
-            lower_bound = (log_likelihood + log_prior) / total_weight
-            params = self._m_step(stats, params, checked.exponent)
-            history.append(lower_bound)
-            change = lower_bound - previous
-            self._print_verbose_msg_iter_end(n_iter, change)
-            if abs(change) < self.tol:
-                converged = True
-                break
+        else:
+            loop = run_plain
+        tol = self.tol
+
+        def converged(bound, change):
+            return abs(change) < tol
+
+        report = self._print_verbose_msg_iter_end
+        if self.mixed_precision and self.max_iter > 2 and has_float32_path(data.X):
+            run = self._run_mixed_precision(
+                loop, update_in, params, lower_bound, converged
+            )
+        else:
+            run = loop(
+                update=update_in(None),
+                params=params,
+                start_bound=lower_bound,
+                max_iter=self.max_iter,
+                converged=converged,
+                report=report,
+            )
         if self.max_iter > 0:
-            self._print_verbose_msg_init_end(lower_bound, converged)
-        return dict(
+            self._print_verbose_msg_init_end(run["lower_bound"], run["converged"])
+        return run
+
+    def _run_mixed_precision(self, loop, update_in, params, lower_bound, converged):
+        """``loop`` in float32 until the bound stops rising beyond round-off, then float64.
+
+        The float32 phase ends at the first update whose bound rises by less
+        than ``max(tol, FLOAT32_RISE * |bound|)`` (a fall included), or when
+        only two evaluations of ``max_iter`` are left: the float64 phase
+        always runs, and gives every recorded bound.
+        """
+        tol = self.tol
+
+        def float32_done(bound, change):
+            return change < max(tol, FLOAT32_RISE * abs(bound))
+
+        first = loop(
+            update=update_in(np.float32),
             params=params,
-            lower_bound=lower_bound,
-            history=history,
-            n_iter=n_iter,
-            converged=converged,
+            start_bound=lower_bound,
+            max_iter=self.max_iter - 2,
+            converged=float32_done,
+            report=self._print_verbose_msg_iter_end,
         )
+        offset = first["n_iter"]
+
+        def report(n_iter, change):
+            self._print_verbose_msg_iter_end(offset + n_iter, change)
+
+        second = loop(
+            update=update_in(np.float64),
+            params=first["params"],
+            start_bound=-np.inf,
+            max_iter=self.max_iter - offset,
+            converged=converged,
+            report=report,
+        )
+        return dict(second, n_iter=offset + second["n_iter"])
+
+    def _em_update(self, data, step_weight, checked, constant, params, dtype=None):
+        """One evaluation of the EM map: ``(lower bound at params, their update)``.
+
+        ``dtype`` is the kernels' compute dtype (None: the data's).
+
+        The lower bound is evaluated at the parameters before the M-step,
+        exactly as in sklearn.mixture; a per-unit-weight mean, the same with
+        the rescaled weights.
+        """
+        log_likelihood, stats = self._e_step(data, step_weight, params, dtype)
+        log_likelihood += constant
+        total_weight = checked.total
+        log_prior = scaled_log_prior(
+            self._log_prior(params), checked.exponent, total_weight
+        )
+        lower_bound = (log_likelihood + log_prior) / total_weight
+        return lower_bound, self._m_step(stats, params, checked.exponent)
+
+    def _params_to_vector(self, params):
+        """All free parameters as one unconstrained vector: weights, then the model's."""
+        model = self._to_vector(params)
+        if not self.fit_weights:
+            return model
+        return np.concatenate([weights_to_vector(params["weights"]), model])
+
+    def _params_from_vector(self, vector, template):
+        """Valid parameters from :meth:`_params_to_vector`'s vector (fixed ones from ``template``)."""
+        if not self.fit_weights:
+            return self._from_vector(vector, template)
+        K = len(template["weights"])
+        params = self._from_vector(vector[K:], template)
+        params["weights"] = weights_from_vector(vector[:K], template["weights"])
+        return params
 
     # ------------------------------------------------------------- prediction
     def _estimate_log_prob_resp(self, X):

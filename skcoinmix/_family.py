@@ -216,6 +216,16 @@ class MixtureModel(Protocol):
     def _log_prior(self, params: dict) -> float:
         """Log prior density of ``params`` (0 for maximum likelihood)."""
 
+    def _to_vector(self, params: dict) -> np.ndarray:
+        """The component parameters (not ``"weights"``) as an unconstrained vector.
+
+        Logits, log-ratios: any real vector maps back to valid parameters
+        through :meth:`_from_vector`; SQUAREM extrapolates on it.
+        """
+
+    def _from_vector(self, vector: np.ndarray, params: dict) -> dict:
+        """Valid parameters from ``_to_vector``'s vector, the rest from ``params``."""
+
     def _count_parameters(self) -> int:
         """Free parameters under the current settings (a fit stores ``n_parameters_``)."""
 

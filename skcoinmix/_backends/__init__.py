@@ -27,7 +27,7 @@ from sklearn.utils.validation import (
 
 from .. import _validation
 from . import dask, dask_data, dense, sparse
-from ._common import exp_shifted
+from ._common import exp_shifted, has_float32_path
 
 __all__ = [
     "as_numpy",
@@ -36,6 +36,7 @@ __all__ = [
     "check_sample_weight",
     "column_range",
     "exp_shifted",
+    "has_float32_path",
     "is_dask_array",
     "map_blocks",
     "map_rows",

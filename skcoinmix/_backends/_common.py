@@ -53,6 +53,7 @@ from threadpoolctl import ThreadpoolController
 __all__ = [
     "as_compute_dtype",
     "compute_dtype",
+    "has_float32_path",
     "log_normalize",
     "n_threads",
     "normalize",
@@ -145,16 +146,32 @@ def _blas():
     return _blas_counts
 
 
-def compute_dtype(X):
-    """float32 for float32 data, float64 for everything else (bool, integers)."""
+def compute_dtype(X, dtype=None):
+    """float32 for float32 data, float64 for everything else (bool, integers).
+
+    ``dtype`` (float32 or float64), when given, overrides the choice: mixed
+    precision computes integer data in float32, and float32 data in float64.
+    """
+    if dtype is not None:
+        return np.dtype(dtype).type
     return np.float32 if X.dtype == np.float32 else np.float64
 
 
-def as_compute_dtype(X, coefs, intercept):
+def as_compute_dtype(X, coefs, intercept, dtype=None):
     """``coefs`` (C-contiguous) and ``intercept`` in the compute dtype of ``X``."""
-    dtype = compute_dtype(X)
+    dtype = compute_dtype(X, dtype)
     coefs = tuple(np.ascontiguousarray(coef, dtype=dtype) for coef in coefs)
     return coefs, np.asarray(intercept, dtype=dtype)
+
+
+def has_float32_path(X):
+    """Whether ``X`` (any storage) is bool, integer or float32: data a float32 pass reads exactly.
+
+    Such data hold values float32 represents exactly (0/1, counts below
+    2**24, float32 itself), so computing them in float32 only rounds the
+    arithmetic, never the data.
+    """
+    return X.dtype.kind in "biu" or X.dtype == np.float32
 
 
 def n_threads():

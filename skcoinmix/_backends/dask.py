@@ -161,7 +161,7 @@ def _e_step_chunk(block, weights, params):
     """Sums of one chunk, flattened: ``[log_likelihood, resp_sum, *sums]``, (1, L)."""
     encoding, coefs, intercept = params
     log_likelihood, resp_sum, sums = _kernels(block).e_step(
-        block, encoding, coefs, intercept, weights
+        block, encoding, coefs, intercept, weights, coefs[0].dtype
     )
     flat = [np.array([log_likelihood]), resp_sum, *(total.ravel() for total in sums)]
     return np.concatenate(flat)[np.newaxis, :]
@@ -198,7 +198,7 @@ def _reduced(X, chunk_function, length, *args):
     return partials.sum(axis=0, split_every=SPLIT_EVERY)
 
 
-def e_step(X, encoding, coefs, intercept, sample_weight):
+def e_step(X, encoding, coefs, intercept, sample_weight, dtype=None):
     """The E-step and the M-step's sums, on the workers; see :func:`.dense.e_step`.
 
     Each chunk of rows reduces to ``1 + K + V K D`` floats on its worker
@@ -224,6 +224,9 @@ def e_step(X, encoding, coefs, intercept, sample_weight):
         shipped with the graph at every call, so prefer the persisted dask
         array of :func:`check_sample_weight`.
 
+    dtype : {float32, float64} or None
+        The compute dtype of every chunk; None for that of ``X``.
+
     Returns
     -------
     log_likelihood : float
@@ -231,7 +234,7 @@ def e_step(X, encoding, coefs, intercept, sample_weight):
     sums : list of ``V`` ndarrays of shape (K, D), float64
     """
     X = _row_chunked(X)
-    coefs, intercept = as_compute_dtype(X, coefs, intercept)
+    coefs, intercept = as_compute_dtype(X, coefs, intercept, dtype)
     n_components, n_columns = coefs[0].shape
     length = 1 + n_components + len(coefs) * n_components * n_columns
     if sample_weight is None:

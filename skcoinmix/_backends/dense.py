@@ -59,8 +59,7 @@ def row_blocks(n_samples, n_features, dtype, block_bytes=None):
 class _Scratch:
     """One thread's buffers, reused from block to block."""
 
-    def __init__(self, X, encoding, n_components, block_size, n_columns):
-        dtype = compute_dtype(X)
+    def __init__(self, X, encoding, n_components, block_size, n_columns, dtype):
         # np.empty maps pages lazily: an encoding that returns the block
         # itself (complete float data) never touches these.
         self.buffers = [
@@ -100,7 +99,7 @@ class _Scratch:
         return joint
 
 
-def _blocked(X, encoding, n_components, work, make_state=None):
+def _blocked(X, encoding, n_components, work, make_state=None, dtype=None):
     """Run ``work(scratch, state, raw, views, start, stop)`` over the row blocks.
 
     Scratch buffers belong to a thread (reused by all its groups of blocks);
@@ -110,10 +109,11 @@ def _blocked(X, encoding, n_components, work, make_state=None):
     # Sized by the wider of the stored rows and their views (a one-hot
     # encoding is wider than its codes), so that a block stays in cache; an
     # encoding may ask for smaller blocks (block_bytes).
+    dtype = compute_dtype(X, dtype)
     blocks = row_blocks(
         X.shape[0],
         max(X.shape[1], n_columns),
-        compute_dtype(X),
+        dtype,
         getattr(encoding, "block_bytes", None),
     )
     block_size = max((stop - start for start, stop in blocks), default=0)
@@ -123,7 +123,7 @@ def _blocked(X, encoding, n_components, work, make_state=None):
         scratch = getattr(local, "scratch", None)
         if scratch is None:
             scratch = local.scratch = _Scratch(
-                X, encoding, n_components, block_size, n_columns
+                X, encoding, n_components, block_size, n_columns, dtype
             )
         raw, views = scratch.block_views(X, start, stop)
         work(scratch, state, raw, views, start, stop)
@@ -131,7 +131,7 @@ def _blocked(X, encoding, n_components, work, make_state=None):
     return run_blocks(blocks, run, make_state or (lambda: None), n_entries=X.size)
 
 
-def e_step(X, encoding, coefs, intercept, sample_weight):
+def e_step(X, encoding, coefs, intercept, sample_weight, dtype=None):
     """The E-step and the sums the M-step needs, in one pass over ``X``.
 
     Parameters
@@ -152,6 +152,10 @@ def e_step(X, encoding, coefs, intercept, sample_weight):
     sample_weight : ndarray of shape (n,), float64, or None
         None for unit weights (saves a pass over the weights).
 
+    dtype : {float32, float64} or None
+        The compute dtype; None for that of ``X`` (see
+        :func:`._common.compute_dtype`).
+
     Returns
     -------
     log_likelihood : float
@@ -165,7 +169,7 @@ def e_step(X, encoding, coefs, intercept, sample_weight):
     sums : list of ``V`` ndarrays of shape (K, D), float64
         ``sum_i w_i r_ik view_v(x_i)``.
     """
-    coefs, intercept = as_compute_dtype(X, coefs, intercept)
+    coefs, intercept = as_compute_dtype(X, coefs, intercept, dtype)
     n_components, n_columns = coefs[0].shape
     unit_weights = sample_weight is None or bool(np.all(sample_weight == 1.0))
     # Frequency weights matter relative to one another. float32
@@ -197,7 +201,7 @@ def e_step(X, encoding, coefs, intercept, sample_weight):
         for total, view in zip(state["sums"], views, strict=True):
             total += resp @ view
 
-    states = _blocked(X, encoding, n_components, work, make_state)
+    states = _blocked(X, encoding, n_components, work, make_state, coefs[0].dtype)
     sums = [
         sum(sums) for sums in zip(*(state["sums"] for state in states), strict=True)
     ]

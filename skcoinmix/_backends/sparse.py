@@ -108,7 +108,7 @@ def _joint_of_views(views, coefs):
     return joint
 
 
-def e_step(X, encoding, coefs, intercept, sample_weight):
+def e_step(X, encoding, coefs, intercept, sample_weight, dtype=None):
     """The E-step and the sums the M-step needs; see :func:`.dense.e_step`.
 
     Parameters
@@ -120,6 +120,8 @@ def e_step(X, encoding, coefs, intercept, sample_weight):
     intercept : ndarray of shape (K,)
     sample_weight : ndarray of shape (n,), float64, or None
         None for unit weights.
+    dtype : {float32, float64} or None
+        The compute dtype of the products; None for that of ``X``.
 
     Returns
     -------
@@ -128,7 +130,7 @@ def e_step(X, encoding, coefs, intercept, sample_weight):
     resp_sum : ndarray of shape (K,), float64
     sums : list of ``V`` ndarrays of shape (K, D), float64
     """
-    coefs, intercept = as_compute_dtype(X, coefs, intercept)
+    coefs, intercept = as_compute_dtype(X, coefs, intercept, dtype)
     n_components, n_columns = coefs[0].shape
     # As in dense.e_step: unit weights take the unweighted path, so that
     # all-ones weights and None give bitwise the same sums (a dot product with

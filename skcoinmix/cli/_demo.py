@@ -128,6 +128,7 @@ def fit_coins(X, start, weights=(0.5, 0.5), max_iter=MAX_ITER, tol=TOL):
         means_init=[[theta] for theta in start],
         max_iter=max_iter,
         tol=tol,
+        accelerate=None,  # the paper's iterations are plain EM updates
     )
     with warnings.catch_warnings():
         if tol == 0:
