@@ -10,5 +10,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._standard_errors import StandardErrors, standard_errors
+from ._vlmr import VLMRResult, vlmr_test, weighted_chi2_sf
 
-__all__ = ["StandardErrors", "standard_errors"]
+__all__ = [
+    "StandardErrors",
+    "VLMRResult",
+    "standard_errors",
+    "vlmr_test",
+    "weighted_chi2_sf",
+]

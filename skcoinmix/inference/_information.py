@@ -54,7 +54,14 @@ from .._bernoulli import BernoulliMixtureEM
 from .._binomial import BinomialMixtureEM
 from .._categorical import CategoricalMixtureEM
 
-__all__ = ["BOUNDARY", "ItemMixture", "item_mixture"]
+__all__ = [
+    "BOUNDARY",
+    "ItemMixture",
+    "block_rows",
+    "information",
+    "item_mixture",
+    "row_scores",
+]
 
 #: A probability (or mixing weight) below this is on the boundary of the
 #: parameter space: ten times the 1e-10 at which the models clip them.
@@ -63,6 +70,11 @@ BOUNDARY = 1e-9
 #: Rows per block when the scores are accumulated, so that the (rows, Q)
 #: score matrix of a block stays near 8 MB whatever the data's size.
 _BLOCK_ENTRIES = 1 << 20
+
+
+def block_rows(n_columns):
+    """Rows per block for a (rows, ``n_columns``) array of about 8 MB."""
+    return max(1, _BLOCK_ENTRIES // max(1, n_columns))
 
 
 # --------------------------------------------------- the models as items
@@ -208,9 +220,13 @@ class ItemMixture:
             self.sample_weight @ logsumexp(self.log_joint(self.counts), axis=1)
         )
 
-    def blocks(self):
-        """``(counts, sample_weight, resp)`` of consecutive blocks of rows."""
-        n_rows = max(1, _BLOCK_ENTRIES // max(1, self.layout().n_free))
+    def blocks(self, n_rows=None):
+        """``(counts, sample_weight, resp)`` of consecutive blocks of ``n_rows`` rows.
+
+        By default as many rows as keep a block's scores near 8 MB.
+        """
+        if n_rows is None:
+            n_rows = block_rows(self.layout().n_free)
         for start in range(0, self.counts.shape[0], n_rows):
             counts = self.counts[start : start + n_rows]
             log_joint = self.log_joint(counts)
@@ -235,12 +251,12 @@ class Layout:
     weight_free : ndarray of int
         The classes whose ``log(w_k / w_r)`` is free.
     weight_boundary : ndarray of bool, shape (K,)
-        Weights fixed at (nearly) 0.
+        Estimated weights fixed at (nearly) 0, or at 1 when all others are.
     item_free : list of K ndarrays of int
         For each class, the category columns whose log-ratio is free.
     prob_boundary : ndarray of bool, shape (K, C)
         Probabilities held fixed: at (nearly) 0, or at (nearly) 1 when every
-        other category of the item is at 0.
+        other category of the item is at 0, or of a class of weight 0.
     """
 
     weight_free: np.ndarray
@@ -251,17 +267,19 @@ class Layout:
     @classmethod
     def of(cls, mixture):
         K, C = mixture.probs.shape
-        weight_boundary = mixture.weights < BOUNDARY
+        # An emptied class (weight 0: no row informs it) is held fixed whole.
+        empty = mixture.weights < BOUNDARY
+        weight_boundary = empty & mixture.fit_weights
         if weight_boundary.any() and (~weight_boundary).sum() == 1:
             weight_boundary[:] = True  # the survivor's weight is 1: fixed too
         weight_free = np.array([], dtype=np.intp)
         if mixture.fit_weights:
             inner = np.flatnonzero(~weight_boundary)
             weight_free = inner[1:]  # the first one inside is the reference
-        prob_boundary = mixture.probs < BOUNDARY
+        prob_boundary = (mixture.probs < BOUNDARY) | empty[:, np.newaxis]
         # An item with a single category inside has it at 1: fixed as well.
         inside = np.add.reduceat(~prob_boundary, mixture.offsets[:-1], axis=1)
-        prob_boundary |= np.repeat(inside == 1, np.diff(mixture.offsets), axis=1)
+        prob_boundary |= np.repeat(inside <= 1, np.diff(mixture.offsets), axis=1)
         item_free = []
         items = mixture.item_of_column
         for k in range(K):
