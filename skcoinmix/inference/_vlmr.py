@@ -105,6 +105,10 @@ def weighted_chi2_sf(x, weights):
     weights = weights[np.abs(weights) > EIGENVALUE_RTOL * scale]
     if weights.size == 0:
         return 1.0 if x < 0 else 0.0  # Q is 0
+    if x >= 0 and weights.max() < 0:
+        return 0.0  # Q < 0 <= x surely
+    if x < 0 and weights.min() > 0:
+        return 1.0  # Q > 0 > x surely
     # In units of the largest weight: the integrand's scale is then 1.
     weights = weights / scale
     x = float(x) / scale
