@@ -97,7 +97,7 @@ def weighted_chi2_sf(x, weights):
 
     >>> from scipy.stats import chi2
     >>> from skcoinmix.inference import weighted_chi2_sf
-    >>> round(weighted_chi2_sf(3.0, [1.0, 1.0, 1.0]), 6), round(chi2.sf(3.0, 3), 6)
+    >>> round(weighted_chi2_sf(3.0, [1.0, 1.0, 1.0]), 6), round(float(chi2.sf(3.0, 3)), 6)
     (0.391625, 0.391625)
     """
     weights = np.asarray(weights, dtype=np.float64).ravel()
