@@ -90,6 +90,7 @@ numpydoc_validation_exclude = {
     r"|get_feature_names_out|set_\w+_request)$",
     # A dataclass: its fields are documented as Attributes.
     r"^skcoinmix\.FitReport$",
+    r"^skcoinmix\.inference\.(StandardErrors|VLMRResult)$",
     r"\.__init__$",
 }
 

@@ -18,6 +18,9 @@ Oracles:
   parameterisation).
 """
 
+import doctest
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.special import logsumexp, softmax
@@ -433,3 +436,23 @@ def test_one_class_and_sparse_input(rng):
     # One class: each probability is a proportion, SE sqrt(t (1 - t) / n).
     t = X.mean(axis=0)
     np.testing.assert_allclose(se.probs[0], np.sqrt(t * (1 - t) / 50), rtol=1e-9)
+
+
+INFERENCE_PAGE = Path(__file__).resolve().parents[1] / "docs" / "inference_se.inc"
+
+
+@pytest.mark.skipif(
+    not INFERENCE_PAGE.exists(),
+    reason="docs/ is not shipped with the installed package",
+)
+def test_inference_page_examples_run():
+    # The worked example prints real numbers: they must stay true.
+    result = doctest.testfile(
+        str(INFERENCE_PAGE),
+        module_relative=False,
+        optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS,
+        raise_on_error=False,
+        verbose=False,
+    )
+    assert result.attempted > 15
+    assert result.failed == 0, "docs/inference_se.inc examples fail: see the output"

@@ -83,6 +83,7 @@ def weighted_chi2_sf(x, weights):
     Parameters
     ----------
     x : float
+        The value whose upper tail probability is computed.
     weights : array-like of shape (m,)
         The weights; zeros are allowed (and ignored).
 
