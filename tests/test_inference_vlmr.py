@@ -46,9 +46,12 @@ def test_tail_against_closed_forms(x):
     assert weighted_chi2_sf(-x, [-1.0]) == pytest.approx(chi2.cdf(x, 1), abs=1e-9)
 
 
-def test_tail_without_weights():
+def test_tail_without_weights_and_of_one_sign():
     assert weighted_chi2_sf(1.0, []) == 0.0
     assert weighted_chi2_sf(-1.0, [0.0]) == 1.0
+    assert weighted_chi2_sf(-1.0, [1.0, 2.0]) == 1.0
+    # Symmetric weights: P(Q > 0) = 1/2 (the integral without oscillation).
+    assert weighted_chi2_sf(0.0, [1.0, -1.0]) == pytest.approx(0.5, abs=1e-9)
 
 
 def test_tail_against_monte_carlo(rng):

@@ -214,12 +214,6 @@ class ItemMixture:
             log_weights = np.log(self.weights)
         return counts @ np.log(self.probs).T + log_weights
 
-    def log_likelihood(self):
-        """``sum_i w_i log p(x_i)``, without the terms free of the parameters."""
-        return float(
-            self.sample_weight @ logsumexp(self.log_joint(self.counts), axis=1)
-        )
-
     def blocks(self, n_rows=None):
         """``(counts, sample_weight, resp)`` of consecutive blocks of ``n_rows`` rows.
 
