@@ -19,6 +19,7 @@ Oracles:
 """
 
 import doctest
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,14 @@ POLCA_FIT = {
     "max_iter": 10000,
     "random_state": 0,
 }
+
+
+#: The brute-force comparisons are made at the maximum, on data of well
+#: separated classes: there no parameter is on the boundary (where
+#: standard_errors holds it fixed) and the observed information is positive
+#: definite (away from the maximum it may curve up, which standard_errors
+#: leaves out with a warning, while the brute-force inverse would not).
+AT_THE_MAXIMUM = {"tol": 1e-10, "max_iter": 5000, "random_state": 0}
 
 
 # ------------------------------------------------------------ poLCA
@@ -210,14 +219,20 @@ def _check_against_brute_force(est, X, weight, rows, sizes, probs, select):
             assert np.all(se.weights == 0)
 
 
-def _random_categorical(rng, n, sizes, K, missing=0.1):
-    # Classes of distinct answers (each class favours its own categories),
-    # so that the information is well conditioned.
+def _categorical_truth(sizes, K):
+    """Classes of distinct answers (each class favours its own category).
+
+    Far from the boundary, and the information is well conditioned.
+    """
     truth = [
-        np.array([np.roll(np.eye(size)[0] * 3 + 1, k) for k in range(K)])
+        np.array([np.roll(np.eye(size)[0] * 5 + 1, k) for k in range(K)])
         for size in sizes
     ]
-    truth = [t / t.sum(axis=1, keepdims=True) for t in truth]
+    return [t / t.sum(axis=1, keepdims=True) for t in truth]
+
+
+def _random_categorical(rng, n, sizes, K, missing=0.1):
+    truth = _categorical_truth(sizes, K)
     labels = rng.integers(K, size=n)
     X = np.column_stack(
         [
@@ -245,10 +260,10 @@ def _onehot_rows(codes, sizes):
 @pytest.mark.parametrize("fit_weights", [True, False])
 def test_categorical_with_missing_and_weights_against_brute_force(rng, fit_weights):
     sizes = [2, 3, 4]
-    X = _random_categorical(rng, 150, sizes, 2)
+    X = _random_categorical(rng, 300, sizes, 2)
     weight = rng.integers(1, 4, size=X.shape[0]).astype(np.float64)
     est = CategoricalMixtureEM(
-        2, fit_weights=fit_weights, weights_init=[0.4, 0.6], random_state=0
+        2, fit_weights=fit_weights, weights_init=[0.5, 0.5], **AT_THE_MAXIMUM
     ).fit(X, sample_weight=weight)
     assert all(len(c) == s for c, s in zip(est.categories_, sizes, strict=True))
     probs = [[block[k] for block in est.probs_] for k in range(2)]
@@ -279,10 +294,10 @@ def _binary_select(K, d):
 def test_bernoulli_with_missing_against_brute_force(rng):
     K, d = 2, 4
     X = (
-        rng.random((80, d)) < np.where(rng.random(80)[:, None] < 0.4, 0.8, 0.3)
+        rng.random((300, d)) < np.where(rng.random(300)[:, None] < 0.4, 0.8, 0.2)
     ).astype(float)
     X[rng.random(X.shape) < 0.1] = np.nan
-    est = BernoulliMixtureEM(K, random_state=0).fit(X)
+    est = BernoulliMixtureEM(K, **AT_THE_MAXIMUM).fit(X)
     weight = np.ones(X.shape[0])
     probs = [[np.array([1 - t, t]) for t in est.means_[k]] for k in range(K)]
     _check_against_brute_force(
@@ -302,7 +317,8 @@ def test_tied_bernoulli_against_brute_force(rng):
         rng.random((70, d)) < np.where(rng.random(70)[:, None] < 0.5, 0.8, 0.3)
     ).astype(float)
     X[rng.random(X.shape) < 0.1] = np.nan
-    est = BernoulliMixtureEM(K, tie_features=True, random_state=0).fit(X)
+    est = BernoulliMixtureEM(K, tie_features=True, **AT_THE_MAXIMUM).fit(X)
+
     ones = np.nansum(X, axis=1)
     observed = (~np.isnan(X)).sum(axis=1)
     rows = [[np.array([n - s, s])] for s, n in zip(ones, observed, strict=True)]
@@ -327,7 +343,7 @@ def test_binomial_against_brute_force(rng, paired):
         # Trials that vary per entry.
         n = trials + rng.integers(0, 3, size=successes.shape)
         X = np.hstack([successes, n - successes])
-        est = BinomialMixtureEM(K, n_trials="paired", random_state=0).fit(X)
+        est = BinomialMixtureEM(K, n_trials="paired", **AT_THE_MAXIMUM).fit(X)
         rows = [
             [
                 np.zeros(2) if np.isnan(s) else np.array([m - s, s])
@@ -337,7 +353,7 @@ def test_binomial_against_brute_force(rng, paired):
         ]
     else:
         X = successes
-        est = BinomialMixtureEM(K, n_trials=trials, random_state=0).fit(X)
+        est = BinomialMixtureEM(K, n_trials=trials, **AT_THE_MAXIMUM).fit(X)
         rows = _binary_rows(X, trials)
     probs = [[np.array([1 - t, t]) for t in est.means_[k]] for k in range(K)]
     _check_against_brute_force(
@@ -382,10 +398,10 @@ def test_boundary_probabilities_are_held_fixed(rng):
 def test_boundary_category_of_a_categorical_item(rng):
     # Category 2 of item 1 never occurs: its probability is floored at
     # 1e-10 in both classes; the other categories keep finite SEs.
-    X = _random_categorical(rng, 100, [3, 3], 2, missing=0.0)
+    X = _random_categorical(rng, 200, [3, 3, 3], 2, missing=0.0)
     X[:, 1] = np.where(X[:, 1] == 2, 0, X[:, 1])
     est = CategoricalMixtureEM(
-        2, categories=[[0, 1, 2], [0, 1, 2]], random_state=0, max_iter=500
+        2, categories=[[0, 1, 2]] * 3, tol=1e-10, max_iter=5000, random_state=0
     ).fit(X)
     se = standard_errors(est, X, method="hessian")
     assert np.all(np.isnan(se.probs[1][:, 2]))
@@ -408,6 +424,48 @@ def test_emptied_class_is_on_the_boundary(rng):
     assert se.boundary_probs[1].all() and not se.boundary_probs[0].any()
     t = X.mean(axis=0)
     np.testing.assert_allclose(se.probs[0], np.sqrt(t * (1 - t) / 50), rtol=1e-9)
+
+
+def test_unidentified_model_uses_the_pseudo_inverse(rng):
+    # Three classes on three binary items: 11 parameters for 7 free cell
+    # probabilities, so the information has rank 7 at most; the pseudo-inverse
+    # (as poLCA's MASS::ginv) still gives a symmetric, positive semi-definite
+    # covariance with finite standard errors.
+    X = (
+        rng.random((400, 3)) < np.where(rng.random(400)[:, None] < 0.5, 0.8, 0.2)
+    ).astype(float)
+    est = BernoulliMixtureEM(3, random_state=0).fit(X)
+    for method in ("opg", "hessian"):
+        with warnings.catch_warnings():
+            # Away from the exact maximum, the observed information of an
+            # unidentified model may curve up in some direction: warned of
+            # (tested below), and left out.
+            warnings.filterwarnings("ignore", "The observed information is not")
+            se = standard_errors(est, X, method=method)
+        if method == "opg":
+            # Scores of 8 patterns that sum to 0 at the maximum: rank 7. (The
+            # observed information is only nearly singular away from the
+            # exact maximum: EM stopped at tol=1e-3.)
+            assert np.linalg.matrix_rank(se.information, rtol=1e-8) <= 7
+        assert np.all(np.isfinite(se.covariance))
+        np.testing.assert_allclose(se.covariance, se.covariance.T, atol=1e-12)
+        eigenvalues = np.linalg.eigvalsh(se.covariance)
+        assert eigenvalues.min() >= -1e-10 * eigenvalues.max()
+
+
+def test_information_away_from_a_maximum_warns(rng):
+    # Two identical classes on data with two clusters: a saddle of the
+    # likelihood, which curves up where the classes separate.
+    X = (
+        rng.random((200, 4)) < np.where(rng.random(200)[:, None] < 0.5, 0.9, 0.1)
+    ).astype(float)
+    est = BernoulliMixtureEM(2, random_state=0).fit(X)
+    est.weights_ = np.array([0.5, 0.5])
+    est.means_ = np.tile(X.mean(axis=0), (2, 1))
+    with pytest.warns(UserWarning, match="not positive semi-definite"):
+        se = standard_errors(est, X, method="hessian")
+    assert np.linalg.eigvalsh(se.covariance).min() >= -1e-12
+    assert np.all(np.isfinite(se.probs))
 
 
 # ------------------------------------------------------------ input
