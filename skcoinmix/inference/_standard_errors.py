@@ -204,6 +204,15 @@ def standard_errors(estimator, X, *, method="opg", sample_weight=None):
         ``covariance`` with its ``labels``, the boundary masks, the method
         and the information matrix.
 
+    Warns
+    -----
+    UserWarning
+        With ``method="hessian"``, when the observed information has an
+        eigenvalue below ``-1e-4`` times its largest: the fit is not at a
+        maximum (EM stopped early, or at a saddle). Directions of upward
+        curvature are left out of the covariance; refit with a smaller
+        ``tol``.
+
     Notes
     -----
     Parameters on the boundary (a probability or weight below 1e-9: the
