@@ -250,7 +250,7 @@ def vlmr_test(estimator, X, *, sample_weight=None, random_state=None):
     simulation studies (e.g. Nylund, Asparouhov and Muthén 2007) report
     rejection rates away from the nominal level. On data simulated from a
     ``K - 1`` class Bernoulli mixture (6 items, 500 rows) it rejected at the
-    5% level in 17.5% (1 vs 2 classes) and 26% (2 vs 3) of 200 data sets
+    5% level in 16.5% (1 vs 2 classes) and 25.5% (2 vs 3) of 200 data sets
     (``benchmarks/vlmr_size.py``; the docs' inference page). Read the
     p-value as a guide beside the information criteria and the parametric
     bootstrap, not as an exact test.
