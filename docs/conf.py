@@ -93,6 +93,8 @@ numpydoc_validation_exclude = {
     # A named tuple: its fields are documented as Attributes; count and
     # index are tuple's.
     r"^skcoinmix\.inference\.PatternResiduals(\.count|\.index)?$",
+    # Dataclasses: their fields are documented as Attributes.
+    r"^skcoinmix\.inference\.(StandardErrors|VLMRResult)$",
     r"\.__init__$",
 }
 

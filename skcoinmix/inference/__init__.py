@@ -1,5 +1,10 @@
-"""Inference for fitted latent class models: local dependence and plots.
+"""Inference for fitted latent class models.
 
+- :func:`standard_errors`: standard errors and covariance of the mixing
+  weights and item probabilities (outer product of the scores, as poLCA, or
+  the observed information);
+- :func:`vlmr_test`: the Vuong-Lo-Mendell-Rubin likelihood-ratio test of
+  ``K - 1`` against ``K`` classes (Mplus's TECH11);
 - :func:`bivariate_residuals`: LatentGOLD's bivariate residuals of every
   pair of items, the local-dependence diagnostic;
 - :func:`pattern_residuals`: the standardised residuals of the response
@@ -13,11 +18,18 @@
 
 from ._plots import plot_information_criteria, plot_profile
 from ._residuals import PatternResiduals, bivariate_residuals, pattern_residuals
+from ._standard_errors import StandardErrors, standard_errors
+from ._vlmr import VLMRResult, vlmr_test, weighted_chi2_sf
 
 __all__ = [
     "PatternResiduals",
+    "StandardErrors",
+    "VLMRResult",
     "bivariate_residuals",
     "pattern_residuals",
     "plot_information_criteria",
     "plot_profile",
+    "standard_errors",
+    "vlmr_test",
+    "weighted_chi2_sf",
 ]
