@@ -148,6 +148,15 @@ class FitReport:
         The estimator's component behind each class of the report: class
         ``k + 1`` is component ``class_order[k]`` (see ``fit_report``'s
         ``class_order``).
+    class_weight_se : tuple of float, length K, or None
+        The standard errors of ``class_weights``, when ``fit_report`` was
+        given ``standard_errors``; NaN for a weight on the boundary.
+    item_probability_se : tuple of tuple of float, or None
+        The standard errors of ``item_probabilities``, laid out as they are;
+        NaN for a probability on the boundary.
+    se_method : str or None
+        How the standard errors were computed (``"opg"`` or ``"hessian"``,
+        see :func:`skcoinmix.inference.standard_errors`); None without them.
     """
 
     n_components: int
@@ -180,6 +189,9 @@ class FitReport:
     largest_bivariate_residuals: tuple | None = None
     bivariate_residuals_note: str | None = None
     class_order: tuple | None = None
+    class_weight_se: tuple | None = None
+    item_probability_se: tuple | None = None
+    se_method: str | None = None
 
     def to_dict(self):
         """The report as plain Python types, ready for :func:`json.dumps`.
@@ -196,7 +208,9 @@ class FitReport:
         return "\n".join(_format_report(self))
 
 
-def fit_report(estimator, X, sample_weight=None, *, class_order="fitted"):
+def fit_report(
+    estimator, X, sample_weight=None, *, class_order="fitted", standard_errors=None
+):
     """Report the fit of a latent class model, as poLCA and Mplus print it.
 
     Parameters
@@ -222,6 +236,12 @@ def fit_report(estimator, X, sample_weight=None, *, class_order="fitted"):
         or a permutation of ``range(n_components)``, the component of each
         class of the report in turn. The estimator is not changed.
 
+    standard_errors : StandardErrors, default=None
+        The result of :func:`skcoinmix.inference.standard_errors` for this
+        estimator and data: the report then shows the standard errors of the
+        class sizes and item probabilities (``class_weight_se``,
+        ``item_probability_se``). None: no standard errors.
+
     Returns
     -------
     report : FitReport
@@ -236,7 +256,8 @@ def fit_report(estimator, X, sample_weight=None, *, class_order="fitted"):
         If it is not fitted.
     ValueError
         If ``X`` does not match the fitted features, ``class_order`` is not
-        one of the orders above, or ``sample_weight`` is invalid or so large
+        one of the orders above, ``standard_errors`` are not shaped as the
+        estimator's parameters, or ``sample_weight`` is invalid or so large
         that a total of the report (``N``, the log-likelihood, G², X²) is
         beyond float64's range.
 
@@ -407,13 +428,73 @@ def fit_report(estimator, X, sample_weight=None, *, class_order="fitted"):
         icl_bic=information["bic"] + 2.0 * entropy,
         largest_bivariate_residuals=largest,
         bivariate_residuals_note=bivariate_note,
+        **_standard_error_fields(estimator, items, standard_errors),
     )
     return _in_class_order(report, class_order)
 
 
+def _standard_error_fields(estimator, items, standard_errors):
+    """The report's standard-error fields, laid out as its class and item rows.
+
+    ``standard_errors`` is a :class:`skcoinmix.inference.StandardErrors` (or
+    anything with ``weights``, ``probs`` and ``method``); None gives no field.
+    """
+    if standard_errors is None:
+        return {}
+    K = len(estimator.weights_)
+    weights = np.asarray(standard_errors.weights, dtype=np.float64)
+    rows = _standard_error_rows(estimator, items, standard_errors.probs)
+    expected = np.shape(_item_rows(estimator, items)[1])
+    if weights.shape != (K,) or rows is None or rows.shape != expected:
+        raise ValueError(
+            "standard_errors are not shaped as this estimator's parameters: "
+            "compute them with skcoinmix.inference.standard_errors(estimator, "
+            "X, sample_weight=...) for the same fitted estimator."
+        )
+    return dict(
+        class_weight_se=tuple(float(w) for w in weights),
+        item_probability_se=tuple(tuple(float(se) for se in row) for row in rows),
+        se_method=str(standard_errors.method),
+    )
+
+
+def _standard_error_rows(estimator, items, probs):
+    """Standard errors shaped as the item probabilities, as the report's rows.
+
+    Returns
+    -------
+    rows : ndarray of shape (K, rows) or None
+        Laid out as :func:`_item_rows` lays out the probabilities; None when
+        ``probs`` is not shaped as the estimator's item probabilities.
+    """
+    if items and items[0].headline is None:  # one row per category
+        if not isinstance(probs, list | tuple) or len(probs) != len(items):
+            return None
+        blocks = [np.asarray(block, dtype=np.float64) for block in probs]
+        if any(
+            block.shape != item.probs.shape
+            for block, item in zip(blocks, items, strict=True)
+        ):
+            return None
+        return np.hstack(blocks)
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 2 or probs.shape[1] != len(items):
+        return None
+    params = estimator.get_params(deep=False)
+    if "tie_features" in params and estimator._fitted_param("tie_features"):
+        return probs[:, :1]  # one probability per class, repeated per feature
+    return probs
+
+
 #: The fields of :class:`FitReport` with one entry per class, in class order:
 #: :func:`_in_class_order` permutes them (a new per-class field belongs here).
-PER_CLASS_FIELDS = ("class_weights", "modal_class_proportions", "item_probabilities")
+PER_CLASS_FIELDS = (
+    "class_weights",
+    "modal_class_proportions",
+    "item_probabilities",
+    "class_weight_se",
+    "item_probability_se",
+)
 
 #: The report lists this many of the largest bivariate residuals.
 N_LARGEST_RESIDUALS = 5
@@ -429,6 +510,7 @@ def _in_class_order(report, class_order):
     reordered = {
         name: tuple(getattr(report, name)[k] for k in order)
         for name in PER_CLASS_FIELDS
+        if getattr(report, name) is not None
     }
     return replace(report, **reordered, class_order=tuple(int(k) for k in order))
 
@@ -909,25 +991,48 @@ def _format_report(report):
         ["", *classes],
         [
             ["estimated (weights_)", *report.class_weights],
+            *(
+                [["standard error", *report.class_weight_se]]
+                if report.class_weight_se is not None
+                else []
+            ),
             ["modal assignment", *report.modal_class_proportions],
         ],
     )
-    columns = zip(*report.item_probabilities, strict=True)
-    lines += _table(
-        {
-            "BinomialMixtureEM": "Success probability per trial, by item and class",
-            "CategoricalMixtureEM": "Item-response probabilities, "
-            "Pr(item = category | class)",
-        }.get(report.model, "Item-response probabilities, Pr(item = 1 | class)"),
-        ["item", *classes],
-        [
-            [label, *column]
-            for label, column in zip(report.item_labels, columns, strict=True)
-        ],
-    )
+    title = {
+        "BinomialMixtureEM": "Success probability per trial, by item and class",
+        "CategoricalMixtureEM": "Item-response probabilities, "
+        "Pr(item = category | class)",
+    }.get(report.model, "Item-response probabilities, Pr(item = 1 | class)")
+    lines += _item_table(title, report.item_labels, report.item_probabilities)
+    if report.item_probability_se is not None:
+        lines += _item_table(
+            f"Standard errors ({SE_METHODS.get(report.se_method, report.se_method)}"
+            "; nan: on the boundary)",
+            report.item_labels,
+            report.item_probability_se,
+        )
     lines += _fit_lines(report)
     lines += _bivariate_lines(report)
     return lines
+
+
+#: How each method of skcoinmix.inference.standard_errors is named in the text.
+SE_METHODS = {
+    "opg": "outer product of the scores, as poLCA",
+    "hessian": "observed information",
+}
+
+
+def _item_table(title, labels, per_class_rows):
+    """A table of one row per item label and one column per class."""
+    classes = [f"class {k + 1}" for k in range(len(per_class_rows))]
+    columns = zip(*per_class_rows, strict=True)
+    return _table(
+        title,
+        ["item", *classes],
+        [[label, *column] for label, column in zip(labels, columns, strict=True)],
+    )
 
 
 def _bivariate_lines(report):

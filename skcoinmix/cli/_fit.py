@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import fit_report
+from ..inference import standard_errors
 from . import _models
 from ._argtypes import finite_float, integer_at_least
 from ._csv import (
@@ -190,6 +191,14 @@ def add_command(commands, prog):
         action="store_true",
         help="print the report as JSON (a list of reports with a range of K)",
     )
+    fit.add_argument(
+        "--se",
+        choices=("opg", "hessian"),
+        default=None,
+        help="add standard errors of the class sizes and item probabilities to "
+        "the report: opg (outer product of the scores, as poLCA) or hessian "
+        "(observed information, as Mplus)",
+    )
     _models.add_arguments(fit)
     return fit
 
@@ -202,7 +211,7 @@ class FittedModel(NamedTuple):
     warnings: list
 
 
-def fit_model(table, estimator, item_labels=None):
+def fit_model(table, estimator, item_labels=None, se=None):
     """Fit a model to a parsed table and report it.
 
     Parameters
@@ -214,6 +223,9 @@ def fit_model(table, estimator, item_labels=None):
     item_labels : callable, default=None
         ``item_labels(columns, estimator)``: the labels of the report's item
         rows (a registry entry's); None: the table's columns.
+    se : {"opg", "hessian"}, default=None
+        Add standard errors of this method to the report (see
+        :func:`skcoinmix.inference.standard_errors`); None: none.
 
     Returns
     -------
@@ -235,7 +247,16 @@ def fit_model(table, estimator, item_labels=None):
         except ValueError as exc:
             raise DataError(f"cannot fit {n_components} classes: {exc}") from None
         try:
-            report = fit_report(est, table.X, sample_weight=table.weights)
+            errors = (
+                None
+                if se is None
+                else standard_errors(
+                    est, table.X, method=se, sample_weight=table.weights
+                )
+            )
+            report = fit_report(
+                est, table.X, sample_weight=table.weights, standard_errors=errors
+            )
         except ValueError as exc:  # weights whose totals overflow float64
             raise DataError(
                 f"cannot report on {n_components} classes with the weights of "
@@ -412,7 +433,7 @@ def run(args, prog="skcoinmix fit", stdout=None, stderr=None):
                 max_iter=args.max_iter,
                 random_state=args.seed,
             )
-            fitted = fit_model(table, estimator, spec.item_labels)
+            fitted = fit_model(table, estimator, spec.item_labels, se=args.se)
             if progress:
                 print(f" done in {time.perf_counter() - started:.1f} s", file=stderr)
             for message in fitted.warnings:
