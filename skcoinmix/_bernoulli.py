@@ -385,10 +385,13 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
         the unstaged one). Ignored with ``n_init=1`` and by a warm start.
         See :ref:`restarts` in the user guide.
 
-    initial_stage_iter : int, default=10
+    initial_stage_iter : int, default=200
         The number of EM updates every start runs before the
         ``n_init_final`` best are chosen (Mplus's ``STITERATIONS``); they
         count toward ``max_iter``. Only used when ``n_init_final`` is set.
+        Longer than Mplus's default of 10: after 10 updates from random
+        starts the ranking often drops the start that leads to the best
+        maximum (see ``benchmarks/README.md``).
 
     init_params : {"kmeans", "k-means++", "random", "random_from_data"}, \
             default="kmeans"
@@ -577,7 +580,7 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
         max_iter=100,
         n_init=1,
         n_init_final=None,
-        initial_stage_iter=10,
+        initial_stage_iter=200,
         init_params="kmeans",
         alpha=0.0,
         binarize=0.0,

@@ -340,7 +340,7 @@ class BinomialMixtureEM(ProbabilityHooks, BaseMixtureEM):
         convergence; ``None`` runs every start to convergence (see
         :class:`BernoulliMixtureEM`).
 
-    initial_stage_iter : int, default=10
+    initial_stage_iter : int, default=200
         The updates every start runs before the ``n_init_final`` best are
         chosen; only used when ``n_init_final`` is set.
 
@@ -464,7 +464,7 @@ n_features_in_, feature_names_in_
         max_iter=100,
         n_init=1,
         n_init_final=None,
-        initial_stage_iter=10,
+        initial_stage_iter=200,
         init_params="kmeans",
         alpha=0.0,
         fit_weights=True,

@@ -337,7 +337,7 @@ n_features_in_, feature_names_in_
         max_iter=100,
         n_init=1,
         n_init_final=None,
-        initial_stage_iter=10,
+        initial_stage_iter=200,
         init_params="kmeans",
         fit_weights=True,
         weights_init=None,

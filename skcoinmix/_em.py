@@ -87,7 +87,7 @@ class BaseMixtureEM(
     """Base class of the EM-fitted mixtures: the EM loop and the public methods.
 
     Follows ``sklearn.mixture.BaseMixture``: ``n_init`` restarts keep the best
-    lower bound, ``tol`` on its change, ``warm_start``, ``verbose``, a
+    lower bound (optionally staged, :mod:`skcoinmix._restarts`), ``tol`` on its change, ``warm_start``, ``verbose``, a
     :class:`~sklearn.exceptions.ConvergenceWarning` when the best restart did
     not converge, and a final E-step in ``fit_predict`` so that its labels
     equal ``fit(X).predict(X)`` (``fit`` skips it: it would only make
@@ -243,8 +243,10 @@ class BaseMixtureEM(
         E- and M-steps at most ``max_iter`` times, until the lower bound
         changes by less than ``tol``; a
         :class:`~sklearn.exceptions.ConvergenceWarning` is raised when the
-        best run did not converge. With ``warm_start=True``, a refit starts
-        from the current parameters (a single run).
+        best run did not converge. With ``n_init_final`` (staged restarts),
+        every start first runs ``initial_stage_iter`` iterations and only the
+        ``n_init_final`` best continue. With ``warm_start=True``, a refit
+        starts from the current parameters (a single run).
 
         Parameters
         ----------
