@@ -87,7 +87,8 @@ class BaseMixtureEM(
     """Base class of the EM-fitted mixtures: the EM loop and the public methods.
 
     Follows ``sklearn.mixture.BaseMixture``: ``n_init`` restarts keep the best
-    lower bound (optionally staged, :mod:`skcoinmix._restarts`), ``tol`` on its change, ``warm_start``, ``verbose``, a
+    lower bound (optionally staged: :mod:`skcoinmix._restarts`), ``tol`` on
+    its change, ``warm_start``, ``verbose``, a
     :class:`~sklearn.exceptions.ConvergenceWarning` when the best restart did
     not converge, and a final E-step in ``fit_predict`` so that its labels
     equal ``fit(X).predict(X)`` (``fit`` skips it: it would only make
