@@ -394,6 +394,24 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
     n_init : int, default=1
         The number of initialisations; the best result is kept.
 
+    n_init_final : int or None, default=None
+        Staged restarts, as Mplus's ``STARTS = n_init n_init_final``: every
+        one of the ``n_init`` starts runs ``initial_stage_iter`` iterations,
+        then only the ``n_init_final`` with the largest lower bound continue
+        to convergence (the others are dropped), which saves most of the
+        iterations of poor starts. ``None`` runs every start to convergence.
+        Values above ``n_init`` keep every start (the result is then exactly
+        the unstaged one). Ignored with ``n_init=1`` and by a warm start.
+        See :ref:`restarts` in the user guide.
+
+    initial_stage_iter : int, default=200
+        The number of EM updates every start runs before the
+        ``n_init_final`` best are chosen (Mplus's ``STITERATIONS``); they
+        count toward ``max_iter``. Only used when ``n_init_final`` is set.
+        Longer than Mplus's default of 10: after 10 updates from random
+        starts the ranking often drops the start that leads to the best
+        maximum (see ``benchmarks/README.md``).
+
     init_params : {"kmeans", "k-means++", "random", "random_from_data"}, \
             default="kmeans"
         How the probabilities are initialised when ``means_init`` is None:
@@ -511,14 +529,17 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
 
     n_iter_ : int
         The number of EM updates (evaluations of the EM map) of the best
-        run; with ``accelerate``, extrapolated and rejected ones included.
+        run, counted from its start (with staged restarts, its
+        ``initial_stage_iter`` first-stage updates included); with
+        ``accelerate``, extrapolated and rejected ones included.
 
     lower_bound_ : float
         The lower bound of the best run at its last iteration, as a
         (weighted) mean per sample.
 
     lower_bounds_ : list of float
-        The lower bound at each iteration of the best run, each evaluated at
+        The lower bound at each iteration of the best run from its start
+        (the first stage's included with staged restarts), each evaluated at
         the parameters before that iteration's M-step; with ``accelerate``,
         one entry per accepted update (SQUAREM cycle), so fewer than
         ``n_iter_`` (a cycle cut short by ``max_iter`` ends with its first,
@@ -601,6 +622,8 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
         tol=1e-3,
         max_iter=100,
         n_init=1,
+        n_init_final=None,
+        initial_stage_iter=200,
         init_params="kmeans",
         alpha=0.0,
         binarize=0.0,
@@ -623,6 +646,8 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
             tol=tol,
             max_iter=max_iter,
             n_init=n_init,
+            n_init_final=n_init_final,
+            initial_stage_iter=initial_stage_iter,
             init_params=init_params,
             random_state=random_state,
             warm_start=warm_start,

@@ -334,6 +334,16 @@ class BinomialMixtureEM(ProbabilityHooks, BaseMixtureEM):
     n_init : int, default=1
         The number of initialisations; the best result is kept.
 
+    n_init_final : int or None, default=None
+        Staged restarts: only the ``n_init_final`` starts with the largest
+        lower bound after ``initial_stage_iter`` updates continue to
+        convergence; ``None`` runs every start to convergence (see
+        :class:`BernoulliMixtureEM`).
+
+    initial_stage_iter : int, default=200
+        The updates every start runs before the ``n_init_final`` best are
+        chosen; only used when ``n_init_final`` is set.
+
     init_params : {"kmeans", "k-means++", "random", "random_from_data"}, \
             default="kmeans"
         How the probabilities are initialised when ``means_init`` is None
@@ -461,6 +471,8 @@ n_features_in_, feature_names_in_
         tol=1e-3,
         max_iter=100,
         n_init=1,
+        n_init_final=None,
+        initial_stage_iter=200,
         init_params="kmeans",
         alpha=0.0,
         fit_weights=True,
@@ -481,6 +493,8 @@ n_features_in_, feature_names_in_
             tol=tol,
             max_iter=max_iter,
             n_init=n_init,
+            n_init_final=n_init_final,
+            initial_stage_iter=initial_stage_iter,
             init_params=init_params,
             random_state=random_state,
             warm_start=warm_start,

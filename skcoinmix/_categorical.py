@@ -486,9 +486,9 @@ class CategoricalMixtureEM(BaseMixtureEM):
         Starting item-response probabilities, one array per item, each row
         summing to 1; EM starts there (after flooring at 1e-10).
 
-    tol, max_iter, n_init, init_params, fit_weights, weights_init, \
-random_state, warm_start, verbose, verbose_interval, n_jobs, \
-learning_decay, learning_offset, accelerate, mixed_precision
+    tol, max_iter, n_init, n_init_final, initial_stage_iter, init_params, \
+fit_weights, weights_init, random_state, warm_start, verbose, verbose_interval, \
+n_jobs, learning_decay, learning_offset, accelerate, mixed_precision
         As in :class:`BernoulliMixtureEM`; k-means clusters the one-hot rows.
 
     Attributes
@@ -572,6 +572,8 @@ n_features_in_, feature_names_in_
         tol=1e-3,
         max_iter=100,
         n_init=1,
+        n_init_final=None,
+        initial_stage_iter=200,
         init_params="kmeans",
         fit_weights=True,
         weights_init=None,
@@ -590,6 +592,8 @@ n_features_in_, feature_names_in_
             tol=tol,
             max_iter=max_iter,
             n_init=n_init,
+            n_init_final=n_init_final,
+            initial_stage_iter=initial_stage_iter,
             init_params=init_params,
             random_state=random_state,
             warm_start=warm_start,

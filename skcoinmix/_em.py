@@ -85,6 +85,7 @@ from ._backends import (
 from ._em_state import num_samples, scaled_log_prior, transaction
 from ._init import INIT_PARAMS, starting_responsibilities
 from ._online import OnlineEMMixin
+from ._restarts import best_run, is_staged, joined_run, limited, survivors
 from ._validation import check_weights_init, log_unscaled, unscale_total
 
 __all__ = ["BaseMixtureEM"]
@@ -108,7 +109,8 @@ class BaseMixtureEM(
     """Base class of the EM-fitted mixtures: the EM loop and the public methods.
 
     Follows ``sklearn.mixture.BaseMixture``: ``n_init`` restarts keep the best
-    lower bound, ``tol`` on its change, ``warm_start``, ``verbose``, a
+    lower bound (optionally staged: :mod:`skcoinmix._restarts`), ``tol`` on
+    its change, ``warm_start``, ``verbose``, a
     :class:`~sklearn.exceptions.ConvergenceWarning` when the best restart did
     not converge, and a final E-step in ``fit_predict`` so that its labels
     equal ``fit(X).predict(X)`` (``fit`` skips it: it would only make
@@ -121,6 +123,8 @@ class BaseMixtureEM(
         "tol": [Interval(Real, 0.0, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
+        "n_init_final": [Interval(Integral, 1, None, closed="left"), None],
+        "initial_stage_iter": [Interval(Integral, 1, None, closed="left")],
         "init_params": [StrOptions(set(INIT_PARAMS))],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
@@ -140,6 +144,8 @@ class BaseMixtureEM(
         tol,
         max_iter,
         n_init,
+        n_init_final,
+        initial_stage_iter,
         init_params,
         random_state,
         warm_start,
@@ -155,6 +161,8 @@ class BaseMixtureEM(
         self.tol = tol
         self.max_iter = max_iter
         self.n_init = n_init
+        self.n_init_final = n_init_final
+        self.initial_stage_iter = initial_stage_iter
         self.init_params = init_params
         self.random_state = random_state
         self.warm_start = warm_start
@@ -272,8 +280,10 @@ class BaseMixtureEM(
         E- and M-steps at most ``max_iter`` times, until the lower bound
         changes by less than ``tol``; a
         :class:`~sklearn.exceptions.ConvergenceWarning` is raised when the
-        best run did not converge. With ``warm_start=True``, a refit starts
-        from the current parameters (a single run).
+        best run did not converge. With ``n_init_final`` (staged restarts),
+        every start first runs ``initial_stage_iter`` iterations and only the
+        ``n_init_final`` best continue. With ``warm_start=True``, a refit
+        starts from the current parameters (a single run).
 
         Parameters
         ----------
@@ -354,15 +364,16 @@ class BaseMixtureEM(
         constant = _backends.row_term_total(
             data.X, data.encoding, unit_weights_as_none(checked.weights)
         )
-        runs = Parallel(n_jobs=n_jobs)(
-            run(data, checked, constant, init, seed, start)
-            for init, seed in enumerate(seeds)
-        )
-        if self.max_iter == 0:
-            best = runs[-1]  # as sklearn.mixture: nothing to compare
+        if is_staged(n_init, self.n_init_final, self.max_iter):
+            best = self._staged_restarts(data, checked, constant, seeds, n_jobs)
         else:
-            # The first of the best, as a sequential loop would keep it.
-            best = max(runs, key=lambda run: run["lower_bound"])
+            runs = Parallel(n_jobs=n_jobs)(
+                run(data, checked, constant, init, seed, start)
+                for init, seed in enumerate(seeds)
+            )
+            # As sklearn.mixture, the last run when there is nothing to
+            # compare; else the first of the best, as a sequential loop keeps.
+            best = runs[-1] if self.max_iter == 0 else best_run(runs)
 
         if not best["converged"] and self.max_iter > 0:
             warnings.warn(
@@ -389,6 +400,48 @@ class BaseMixtureEM(
         # A final E-step, so that fit_predict(X) equals fit(X).predict(X) for
         # any max_iter and tol.
         return self._log_resp(data, best["params"])[1].argmax(axis=1)
+
+    def _staged_restarts(self, data, checked, constant, seeds, n_jobs):
+        """Mplus's ``STARTS = N1 N2``: the best run of the starts that continued.
+
+        Every start runs ``initial_stage_iter`` iterations (at most
+        ``max_iter``); the ``n_init_final`` with the largest lower bound then
+        resume from their parameters and bound, as warm starts, for the rest
+        of ``max_iter``. A resumed run is the same computation as an
+        uninterrupted one, so its record (iterations, bounds) counts from its
+        start. Survivors are chosen from the bounds alone and every run has
+        its seed: the result does not depend on ``n_jobs``.
+        """
+        first_stage = limited(self, min(self.initial_stage_iter, self.max_iter))
+        first = Parallel(n_jobs=n_jobs)(
+            delayed(first_stage._run_em)(data, checked, constant, init, seed, None)
+            for init, seed in enumerate(seeds)
+        )
+        kept = survivors([run["lower_bound"] for run in first], self.n_init_final)
+        # A run that converged, or used up max_iter, is complete already.
+        resumed = [
+            init
+            for init in kept
+            if not first[init]["converged"] and first[init]["n_iter"] < self.max_iter
+        ]
+        if self.verbose >= 1:
+            print(f"Final stage: initializations {kept} continue.")
+        rest = Parallel(n_jobs=n_jobs)(
+            delayed(limited(self, self.max_iter - first[init]["n_iter"])._run_em)(
+                data,
+                checked,
+                constant,
+                init,
+                seeds[init],
+                (first[init]["params"], first[init]["lower_bound"]),
+            )
+            for init in resumed
+        )
+        final = dict(zip(resumed, rest, strict=True))
+        return best_run(
+            joined_run(first[init], final[init]) if init in final else first[init]
+            for init in kept
+        )
 
     #: Parameters that fix the shape of the fitted parameters: continuing a
     #: fit (warm_start, partial_fit) needs them unchanged.

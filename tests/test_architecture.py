@@ -19,6 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "skcoinmix"
 MODEL_FREE = [
     "_em",
     "_em_state",
+    "_restarts",
     "_online",
     "_init",
     "_family",
