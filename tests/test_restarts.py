@@ -6,6 +6,7 @@ end; the staged fit must be the best, to the bit, of the ``n_init_final``
 starts that led after the first stage.
 """
 
+import copy
 import warnings
 
 import numpy as np
@@ -44,7 +45,11 @@ def model_and_data(name, rng):
 
 
 def fitted(cls, X, **params):
+    # Plain EM unless a test asks for SQUAREM: a start cut after the first
+    # stage then resumes as one uninterrupted run would go on, update for
+    # update, which is what these tests compare against.
     common = dict(
+        accelerate=None,
         n_components=3,
         init_params="random_from_data",
         tol=TOL,
@@ -99,9 +104,11 @@ class FixedSeeds(np.random.RandomState):
 @pytest.mark.parametrize("name", ["bernoulli", "binomial", "categorical"])
 @pytest.mark.parametrize("n_init_final", [5, 9])
 def test_all_continue_is_the_unstaged_fit(rng, name, n_init_final):
-    # Every start stops after STAGE updates and resumes from there: the very
-    # same computation as one uninterrupted run, so bitwise the same fit.
-    # More survivors than starts (9 > 5) keeps them all.
+    # Every start stops after STAGE updates and resumes from there: with plain
+    # EM the very same computation as one uninterrupted run, so bitwise the
+    # same fit (SQUAREM would start a fresh cycle at the split: see
+    # test_all_continue_reaches_the_unstaged_maximum_with_squarem). More
+    # survivors than starts (9 > 5) keeps them all.
     cls, params, X = model_and_data(name, rng)
     plain = fitted(cls, X, n_init=5, **params)
     staged = fitted(
@@ -110,6 +117,30 @@ def test_all_continue_is_the_unstaged_fit(rng, name, n_init_final):
     assert plain.n_iter_ > STAGE  # the split lies inside the winning run
     assert len(staged.lower_bounds_) == staged.n_iter_
     assert_same_fit(staged, plain)
+
+
+@pytest.mark.parametrize("name", ["bernoulli", "binomial", "categorical"])
+def test_staged_squarem_ends_at_a_fixed_point_of_em(rng, name):
+    # Resuming restarts SQUAREM's cycle and step-length limit, so the path
+    # differs from the uninterrupted run's (and may even reach another local
+    # maximum). What staging must keep: the kept run's bounds never decrease,
+    # across the split too, and it stops at a fixed point of EM: one more
+    # plain EM update moves the bound by less than tol.
+    cls, params, X = model_and_data(name, rng)
+    params = {**params, "accelerate": "squarem", "tol": 1e-10}
+    staged = fitted(cls, X, n_init=5, n_init_final=2, initial_stage_iter=3, **params)
+    assert staged.converged_
+    assert 1 <= len(staged.lower_bounds_) <= staged.n_iter_
+    bounds = np.asarray(staged.lower_bounds_)
+    # Round-off of a mean log-likelihood of a few units: 1e-15 relative.
+    assert np.all(np.diff(bounds) >= -1e-13 * np.abs(bounds[1:]))
+    step = copy.deepcopy(staged).set_params(
+        warm_start=True, max_iter=1, accelerate=None, n_init_final=None
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        step.fit(X)
+    assert abs(step.lower_bounds_[0] - staged.lower_bound_) < 1e-10 + 1e-13
 
 
 @pytest.mark.parametrize("n_init_final", [1, 2, 4])
