@@ -93,12 +93,12 @@ def test_rejection_rate_under_the_null_is_nominal():
 
 @pytest.mark.skipif(
     os.environ.get("SKCOINMIX_SLOW") != "1",
-    reason="a 10-minute simulation study: set SKCOINMIX_SLOW=1 to run it "
+    reason="a 15-minute simulation study: set SKCOINMIX_SLOW=1 to run it "
     "(its results are recorded in docs/inference_lrt.inc)",
 )
 @pytest.mark.parametrize("n_features", [5])
 def test_rejection_rate_under_the_null_is_nominal_large(n_features):
-    n_sets, n_bootstrap = 300, 99
+    n_sets, n_bootstrap = 200, 99
     start = time.perf_counter()
     pvalues = _rejections(
         n_sets=n_sets,
@@ -106,6 +106,7 @@ def test_rejection_rate_under_the_null_is_nominal_large(n_features):
         n_samples=200,
         n_features=n_features,
         seed=20261202,
+        init_params="random_from_data",
         n_init=2,
         max_iter=1000,
     )
