@@ -91,13 +91,14 @@ def test_rejection_rate_under_the_null_is_nominal():
     _assert_calibrated(pvalues, 0.5)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     os.environ.get("SKCOINMIX_SLOW") != "1",
     reason="a 15-minute simulation study: set SKCOINMIX_SLOW=1 to run it "
     "(its results are recorded in docs/inference_lrt.inc)",
 )
-@pytest.mark.parametrize("n_features", [5])
-def test_rejection_rate_under_the_null_is_nominal_large(n_features):
+def test_rejection_rate_under_the_null_is_nominal_large():
+    n_features = 5
     n_sets, n_bootstrap = 200, 99
     start = time.perf_counter()
     pvalues = _rejections(
