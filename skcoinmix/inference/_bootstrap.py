@@ -301,7 +301,7 @@ CategoricalMixtureEM
             "replicates did not converge; the bootstrap distribution may be "
             "off. Increase max_iter (or tol) of the estimator.",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=3,  # the caller of validate_params' wrapper
         )
     exceeding = int(np.count_nonzero(bootstrap_statistics >= statistic))
     return BootstrapLRTResult(
