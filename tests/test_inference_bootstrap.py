@@ -386,10 +386,13 @@ def test_refits_that_do_not_converge_are_counted(rng):
     with (
         # The one-class fit to X warns as fit does; the refits are counted.
         pytest.warns(ConvergenceWarning, match="Best performing"),
-        pytest.warns(ConvergenceWarning, match="6 of the 6 refits"),
+        pytest.warns(ConvergenceWarning, match="6 of the 6 refits") as caught,
     ):
         result = bootstrap_lrt(est, X, n_bootstrap=3, random_state=0, verbose=0)
     assert result.n_not_converged == 6
+    # The warning points at the caller's line, not inside scikit-learn.
+    (counted,) = [w for w in caught if "refits" in str(w.message)]
+    assert counted.filename == __file__
 
 
 def test_progress_on_stderr(rng, capsys, monkeypatch):
