@@ -92,6 +92,9 @@ numpydoc_validation_exclude = {
     r"^skcoinmix\.FitReport$",
     # The results of skcoinmix.inference: dataclasses too.
     r"^skcoinmix\.inference\.[A-Z]\w*$",
+    # A named tuple: its fields are documented as Attributes; count and
+    # index are tuple's.
+    r"^skcoinmix\.inference\.PatternResiduals(\.count|\.index)?$",
     r"\.__init__$",
 }
 

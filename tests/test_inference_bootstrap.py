@@ -279,6 +279,28 @@ def test_categorical_keeps_categories_a_replicate_does_not_draw(rng):
     assert refit.n_parameters_ == est.n_parameters_
 
 
+def test_categorical_integer_categories_and_pandas_na(rng):
+    pd = pytest.importorskip("pandas")
+    # Consecutive integers from -1 (read by the model as shifted codes):
+    # -1 is a category here, not a missing answer.
+    values = rng.integers(-1, 2, size=(40, 3))
+    est = CategoricalMixtureEM(2, random_state=0).fit(values)
+    replicate = plan_replicates(est, values, None).simulate(np.random.default_rng(0))
+    assert replicate.dtype.kind == "i" and replicate.shape == (40, 3)
+    # pandas category and nullable integer columns, NA missing.
+    frame = pd.DataFrame(
+        {
+            "a": pd.Categorical(rng.choice(["x", "y"], size=40)),
+            "b": pd.array(rng.integers(1, 4, size=40), dtype="Int64"),
+        }
+    )
+    frame.loc[[2, 5], "b"] = pd.NA
+    frame.loc[7, "a"] = np.nan
+    est = CategoricalMixtureEM(2, random_state=0).fit(frame)
+    replicate = plan_replicates(est, frame, None).simulate(np.random.default_rng(0))
+    assert_array_equal(np.isnan(replicate), frame.isna().to_numpy())
+
+
 def test_binomial_fixed_trials(rng):
     classes = rng.integers(2, size=80)
     means = np.array([[0.2, 0.3, 0.8], [0.8, 0.7, 0.2]])

@@ -1,23 +1,37 @@
-"""Inference for fitted mixtures: tests for the number of classes, classification, class order.
+"""Inference for fitted latent class models.
 
 - :func:`bootstrap_lrt`: the parametric bootstrap likelihood-ratio test of
   K - 1 against K classes (Mplus's TECH14);
 - :func:`classification_table`: Mplus's table of average posterior
   probabilities and the expected classification error;
 - :func:`reorder_components`: a fitted model with its classes in another
-  order, e.g. by decreasing size.
+  order, e.g. by decreasing size;
+- :func:`bivariate_residuals`: LatentGOLD's bivariate residuals of every
+  pair of items, the local-dependence diagnostic;
+- :func:`pattern_residuals`: the standardised residuals of the response
+  patterns;
+- :func:`plot_profile` and :func:`plot_information_criteria`: poLCA's
+  profile plot and the information criteria by number of classes
+  (matplotlib, an optional dependency, is imported when they are called).
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._bootstrap import BootstrapLRTResult, bootstrap_lrt
 from ._classification import ClassificationTable, classification_table
+from ._plots import plot_information_criteria, plot_profile
 from ._reorder import reorder_components
+from ._residuals import PatternResiduals, bivariate_residuals, pattern_residuals
 
 __all__ = [
     "BootstrapLRTResult",
     "ClassificationTable",
+    "PatternResiduals",
+    "bivariate_residuals",
     "bootstrap_lrt",
     "classification_table",
+    "pattern_residuals",
+    "plot_information_criteria",
+    "plot_profile",
     "reorder_components",
 ]

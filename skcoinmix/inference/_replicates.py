@@ -19,11 +19,13 @@ from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils import check_array
 
 from .. import _backends
 from .._bernoulli import BernoulliMixtureEM
 from .._binomial import BinomialMixtureEM
 from .._categorical import CategoricalMixtureEM
+from .._validation import missing_mask
 
 __all__ = ["ReplicatePlan", "plan_replicates"]
 
@@ -199,8 +201,7 @@ def plan_replicates(null, X, repeats):
     n_rows = X.shape[0] if repeats is None else int(repeats.sum())
     weights = np.asarray(null.weights_, dtype=np.float64)
     if isinstance(null, CategoricalMixtureEM):
-        codes = null._prepare_data(X, reset=False).X
-        observed = expand_rows(_observed_or_none(codes >= 0), repeats)
+        observed = expand_rows(_observed_answers(X), repeats)
         probs = [np.asarray(block, dtype=np.float64) for block in null.probs_]
         # Replicates are codes; the refits are told every category, so that a
         # category a replicate happens not to draw keeps its parameters.
@@ -236,6 +237,16 @@ def plan_replicates(null, X, repeats):
 
 def _observed_or_none(observed):
     return None if observed.all() else observed
+
+
+def _observed_answers(X):
+    """Which answers of categorical ``X`` are given (not NaN, None or NA); None: all."""
+    if hasattr(X, "dtypes") and any(
+        not isinstance(dtype, np.dtype) for dtype in X.dtypes
+    ):
+        X = X.astype(object)  # pandas extension columns, NA kept
+    values = check_array(X, dtype=None, ensure_all_finite=False)
+    return _observed_or_none(~missing_mask(values))
 
 
 def _observed_entries(null, X):
