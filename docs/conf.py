@@ -90,13 +90,9 @@ numpydoc_validation_exclude = {
     r"|get_feature_names_out|set_\w+_request)$",
     # A dataclass: its fields are documented as Attributes.
     r"^skcoinmix\.FitReport$",
-    # The results of skcoinmix.inference: dataclasses too.
-    r"^skcoinmix\.inference\.[A-Z]\w*$",
-    # A named tuple: its fields are documented as Attributes; count and
-    # index are tuple's.
-    r"^skcoinmix\.inference\.PatternResiduals(\.count|\.index)?$",
-    # Dataclasses: their fields are documented as Attributes.
-    r"^skcoinmix\.inference\.(StandardErrors|VLMRResult)$",
+    # The results of skcoinmix.inference: dataclasses and named tuples too
+    # (a named tuple's count and index are tuple's).
+    r"^skcoinmix\.inference\.[A-Z]\w*(\.count|\.index)?$",
     r"\.__init__$",
 }
 
