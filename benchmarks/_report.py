@@ -87,7 +87,9 @@ def format_quantity(value, unit):
     if math.isnan(value):
         return "nan"
     if unit == "GB":
-        return f"{value / 1e9:.2f} GB"
+        # Three significant digits below 0.1 GB (the categorical memory case
+        # measures tens of MB), two decimals above, as before.
+        return f"{value / 1e9:.2f} GB" if value >= 1e8 else f"{value / 1e9:.3g} GB"
     return f"{value:.3g} s"
 
 

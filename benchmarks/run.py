@@ -8,7 +8,10 @@ Prints a markdown table of seconds per EM iteration and of ratios, each
 ratio between two figures measured in this same run. ``--quick`` shrinks
 every shape (a smoke test of well under a minute); ``--write-readme`` puts
 the table, the command and the environment into benchmarks/README.md between
-its result markers. See benchmarks/README.md for the method and the targets.
+its result markers: each case belongs to a block (``readme_block``: the
+Bernoulli and binomial cases to the main one, the categorical cases to their
+own), and only the blocks of the cases run are rewritten. See
+benchmarks/README.md for the method and the targets.
 """
 
 import argparse
