@@ -90,6 +90,9 @@ numpydoc_validation_exclude = {
     r"|get_feature_names_out|set_\w+_request)$",
     # A dataclass: its fields are documented as Attributes.
     r"^skcoinmix\.FitReport$",
+    # A named tuple: its fields are documented as Attributes; count and
+    # index are tuple's.
+    r"^skcoinmix\.inference\.PatternResiduals(\.count|\.index)?$",
     r"\.__init__$",
 }
 

@@ -27,7 +27,7 @@ from numbers import Real
 import numpy as np
 from scipy.special import gammaln
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _get_feature_names, validate_data
+from sklearn.utils.validation import _get_feature_names
 
 from . import _backends
 from ._bernoulli import safe_log
@@ -207,6 +207,14 @@ class OneHotEncoding:
 
     n_views = 1
     has_row_term = False
+    #: One-hot blocks of 1 MiB (the kernels' default is 4 MiB): the one-hot
+    #: rows are several times wider than their codes, and each kernel thread
+    #: holds a block of them with its temporaries (about 3.3 times the block
+    #: in all, measured). With 4 MiB two threads added 14 MB to a fit of
+    #: 1,000,000 x 20 uint8 codes (20 MB), with 1 MiB 4 MB; the E-step's
+    #: time was the same within the noise of a shared machine (5 classes,
+    #: 100 categories, 0.67-0.77 s against 0.73-0.76 s).
+    block_bytes = 1 << 20
 
     def n_columns(self, n_features):
         return int(self.offsets[-1])
@@ -229,18 +237,26 @@ class OneHotEncoding:
         return None
 
     def clustering_features(self, codes):
-        """What k-means clusters: the one-hot rows, missing items as item means."""
-        out = np.empty((codes.shape[0], self.n_columns(codes.shape[1])))
+        """What k-means clusters: the one-hot rows, missing items as item means.
+
+        In float32, which holds 0 and 1 exactly: k-means copies its input,
+        and 10,000 one-hot rows of 100 categories are 8 MB in float64, the
+        size of a million rows of 8 uint8 codes.
+        """
+        out = np.empty((codes.shape[0], self.n_columns(codes.shape[1])), np.float32)
         (onehot,) = self.encode(codes, [out])
         missing = codes < 0
-        if missing.any():
+        if np.any(missing):
             sizes = np.diff(self.offsets)
             observed = np.repeat(~missing, sizes, axis=1)
             counts = observed.sum(axis=0)
             means = np.divide(
-                onehot.sum(axis=0), counts, out=np.zeros(out.shape[1]), where=counts > 0
+                onehot.sum(axis=0, dtype=np.float64),
+                counts,
+                out=np.zeros(out.shape[1]),
+                where=counts > 0,
             )
-            onehot = np.where(observed, onehot, means)
+            onehot = np.where(observed, onehot, means.astype(np.float32))
         return onehot
 
     def linear_params(self, weights, probs):
@@ -250,7 +266,38 @@ class OneHotEncoding:
         return {"resp_sum": resp_sum, "counts": sums[0]}
 
 
+@dataclass(frozen=True, eq=False)
+class ShiftedOneHotEncoding(OneHotEncoding):
+    """Integers whose categories are consecutive, read as codes without a copy.
+
+    Item ``j``'s categories are ``firsts[j], ..., firsts[j] + C_j - 1``: each
+    block of the stored integers minus ``firsts`` is its codes (a block-sized
+    temporary, never a copy of the data).
+
+    Attributes
+    ----------
+    categories : tuple of ndarray
+    firsts : tuple of int
+        Each item's first category.
+    """
+
+    firsts: tuple
+
+    def _codes(self, block):
+        return block - np.asarray(self.firsts, dtype=np.intp)
+
+    def encode(self, block, buffers):
+        """The one-hot rows of a block of stored integers, in the reused buffer."""
+        return super().encode(self._codes(block), buffers)
+
+    def clustering_features(self, X):
+        """What k-means clusters: see :meth:`OneHotEncoding.clustering_features`."""
+        return OneHotEncoding(self.categories).clustering_features(self._codes(X))
+
+
 # ------------------------------------------------------------ input to codes
+# Module-level functions of a block of rows: dask ships them by reference to
+# the workers, which apply them chunk by chunk.
 def _sorted_categories(values, name):
     try:
         return np.unique(values)
@@ -263,12 +310,172 @@ def _sorted_categories(values, name):
         ) from None
 
 
+def _is_small_integer(dtype):
+    """Integers of at most 16 bits (and bool): a lookup table covers every value."""
+    return dtype.kind in "biu" and dtype.itemsize <= 2
+
+
+def _lowest(dtype):
+    return 0 if dtype.kind == "b" else int(np.iinfo(dtype).min)
+
+
+def _distinct(values, name):
+    """The sorted distinct entries of a 1-D array (``np.unique``, faster for small integers)."""
+    if _is_small_integer(values.dtype):
+        low = _lowest(values.dtype)
+        seen = np.bincount(values.astype(np.intp) - low)
+        return (np.flatnonzero(seen) + low).astype(values.dtype)
+    return _sorted_categories(values, name)
+
+
+def observed_values(block, labels):
+    """Each column's distinct observed values in a block of rows.
+
+    Parameters
+    ----------
+    block : ndarray of shape (rows, d)
+        Any dtype; NaN, None and ``pd.NA`` are missing (left out).
+    labels : list of str
+        The columns' names, for the error on values that cannot be sorted.
+
+    Returns
+    -------
+    values : list of d sorted ndarrays
+    """
+    missing = missing_mask(block) if block.dtype.kind in "fO" else None
+    values = []
+    for j, label in enumerate(labels):
+        column = block[:, j] if missing is None else block[~missing[:, j], j]
+        values.append(_distinct(column, label))
+    return values
+
+
+def merge_observed_values(parts, labels):
+    """:func:`observed_values` of several blocks, as one: a list of d sorted ndarrays."""
+    if len(parts) == 1:
+        return parts[0]
+    return [
+        _sorted_categories(np.concatenate(column), label)
+        for column, label in zip(zip(*parts, strict=True), labels, strict=True)
+    ]
+
+
+def _unknown_error(label, values):
+    shown = ", ".join(
+        repr(value.item() if isinstance(value, np.generic) else value)
+        for value in values[:5]
+    )
+    return ValueError(
+        f"Column {label} has values not among its categories: {shown}. The "
+        "categories are fixed at fit (and by the first partial_fit): give "
+        "every category up front with categories=[...], or pass "
+        "handle_unknown='missing' to read unknown values as missing answers."
+    )
+
+
+def _unknown_values(values, known, label):
+    """The entries of sorted ``values`` that are not in sorted ``known``."""
+    try:
+        positions = np.minimum(np.searchsorted(known, values), len(known) - 1)
+        return values[known[positions] != values]
+    except TypeError:
+        raise TypeError(
+            f"Column {label} holds values of another type than its "
+            f"categories ({known.dtype}); pass the same kind of values."
+        ) from None
+
+
+def category_codes(block, categories, labels, unknown_as_missing, dtype):
+    """The small integer code of every entry of a block of rows.
+
+    Parameters
+    ----------
+    block : ndarray of shape (rows, d)
+        Any dtype; NaN, None and ``pd.NA`` are missing.
+    categories : tuple of d sorted ndarrays
+    labels : list of str
+        The columns' names, for the errors.
+    unknown_as_missing : bool
+        Whether a value not among its column's categories is missing (else
+        an error naming the column and the value).
+    dtype : numpy integer dtype
+        Of the codes.
+
+    Returns
+    -------
+    codes : ndarray of shape (rows, d)
+        ``c`` where the entry is ``categories[j][c]``, ``-1`` where missing.
+    """
+    missing = missing_mask(block) if block.dtype.kind in "fO" else None
+    codes = np.empty(block.shape, dtype=dtype)
+    for j, (known, label) in enumerate(zip(categories, labels, strict=True)):
+        column = block[:, j]
+        if _is_small_integer(column.dtype) and known.dtype.kind in "biu":
+            codes[:, j] = _codes_by_table(column, known, label, unknown_as_missing)
+            continue
+        gaps = missing[:, j] if missing is not None else np.zeros(len(column), bool)
+        values = column[~gaps]
+        try:
+            positions = np.searchsorted(known, values)
+        except TypeError:
+            raise TypeError(
+                f"Column {label} holds values of another type than its "
+                f"categories ({known.dtype}); pass the same kind of values."
+            ) from None
+        positions = np.minimum(positions, len(known) - 1)
+        unknown = known[positions] != values
+        if np.any(unknown):
+            if not unknown_as_missing:
+                raise _unknown_error(label, np.unique(values[unknown]))
+            positions = np.where(unknown, -1, positions)
+        codes[:, j] = -1
+        codes[~gaps, j] = positions
+    return codes
+
+
+def _codes_by_table(column, known, label, unknown_as_missing):
+    """Codes of a column of small integers, by a lookup table of every value."""
+    low = _lowest(column.dtype)
+    table = np.full(1 << (8 * column.dtype.itemsize), -1, dtype=np.intp)
+    inside = (known >= low) & (known < low + len(table))
+    table[known[inside].astype(np.intp) - low] = np.flatnonzero(inside)
+    codes = table[column.astype(np.intp) - low]
+    if not unknown_as_missing and np.any(codes < 0):
+        raise _unknown_error(label, np.unique(column[codes < 0]))
+    return codes
+
+
 def _code_dtype(n_categories):
     largest = max(n_categories, default=1)
     for dtype in (np.int8, np.int16, np.int32):
         if largest <= np.iinfo(dtype).max:
             return dtype
     return np.int64  # pragma: no cover - over 2**31 categories
+
+
+def integer_ranges(dtype, categories):
+    """Each item's first category, if integers of ``dtype`` are codes shifted by it.
+
+    That is when every item's categories are consecutive integers
+    ``first_j, ..., first_j + C_j - 1`` (``0..C_j-1`` for ``uint8`` codes,
+    ``1..C_j`` as poLCA codes them): ``x - first_j`` is then the code.
+
+    Returns
+    -------
+    firsts : tuple of int, or None
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "biu" or dtype == np.uint64:  # uint64 - intp is float
+        return None
+    firsts = []
+    for known in categories:
+        if known.dtype.kind not in "biuf" or not float(known[0]).is_integer():
+            return None
+        first = int(known[0])
+        if not np.array_equal(known, np.arange(first, first + len(known))):
+            return None
+        firsts.append(first)
+    return tuple(firsts)
 
 
 # ---------------------------------------------------------------- estimator
@@ -290,12 +497,16 @@ class CategoricalMixtureEM(BaseMixtureEM):
     categories : "auto" or list of array-like, default="auto"
         The categories of each item: ``"auto"`` learns them from the data at
         ``fit`` (sorted unique values, as
-        :class:`~sklearn.preprocessing.OneHotEncoder`); a list gives them per
-        column (then a category never observed still gets a probability).
+        :class:`~sklearn.preprocessing.OneHotEncoder`), or from the first
+        batch of ``partial_fit``; a list gives them per column (then a
+        category never observed still gets a probability). Later batches of
+        ``partial_fit`` cannot add categories: give them here when the first
+        batch may lack some.
 
     handle_unknown : {"error", "missing"}, default="error"
-        A value not among an item's categories at prediction: an error naming
-        the column and the value, or read as a missing answer.
+        A value not among an item's categories at prediction (and in the
+        batches of ``partial_fit`` after the first): an error naming the
+        column and the value, or read as a missing answer.
 
     alpha : float, default=0.0
         Additive smoothing: ``t_kjc = (S_kjc + alpha) / (sum_c S_kjc +
@@ -341,10 +552,21 @@ n_features_in_, feature_names_in_
     -----
     ``X`` holds any codes (integers, not only ``0..C-1``), strings or
     objects, or a pandas DataFrame of such columns (``category`` columns
-    too); NaN, None and ``pd.NA`` are missing answers. The data are stored as
-    small integer codes and one-hot encoded one block of rows at a time, so
-    memory stays near the size of the codes. Sparse and dask input are not
-    supported yet.
+    too); NaN, None and ``pd.NA`` are missing answers. A fit reads the data
+    once for each column's distinct values (its categories), then stores
+    them as small integer codes, one-hot encoded one block of rows at a
+    time. Integers whose categories are consecutive (``0..C_j-1``, or
+    poLCA's ``1..C_j``; every value in between observed or given) are read
+    as codes block by block, without a copy: ``uint8`` codes are the most
+    compact input.
+
+    ``X`` may be a dask array (numbers, strings or objects, chunked by
+    rows): the categories are learned in one pass over the chunks on the
+    workers, each chunk is recoded lazily to codes, every EM iteration runs
+    on the workers, the fitted attributes are numpy arrays and the
+    predictions lazy dask arrays chunked like ``X``; see :doc:`/dask`.
+    ``partial_fit`` takes the categories from ``categories`` or from its
+    first batch. Sparse input is refused (codes are dense).
 
     Examples
     --------
@@ -414,14 +636,10 @@ n_features_in_, feature_names_in_
 
     # ----------------------------------------------------------------- data
     def _prepare_data(self, X, *, reset, fitting=False):
-        if _backends.is_dask_array(X):
-            raise TypeError(
-                "CategoricalMixtureEM does not take dask arrays yet: pass "
-                "X.compute() (codes are small), or fit BernoulliMixtureEM."
-            )
         # Names and counts of features, shapes, complex numbers and sparse
         # input as scikit-learn checks them; any dtype (codes, strings,
-        # objects), missing values kept.
+        # objects), missing values kept. A dask array stays lazy: the passes
+        # below run chunk by chunk on the workers.
         names = _get_feature_names(X)
         if hasattr(X, "dtypes") and any(
             not isinstance(dtype, np.dtype) for dtype in X.dtypes
@@ -429,49 +647,93 @@ n_features_in_, feature_names_in_
             # pandas extension columns (category, Int64, string): their values
             # as objects, NA kept (older scikit-learn converts them to float).
             X = X.astype(object)
-        X = validate_data(
-            self,
-            X,
-            reset=reset,
-            dtype=None,
-            accept_sparse=False,
-            ensure_all_finite=False,
+        X = _backends.validate_input(
+            self, X, reset=reset, accept_sparse=False, dtype=None
         )
-        columns = [X[:, j] for j in range(X.shape[1])]
         labels = [
             repr(str(names[j])) if names is not None else str(j)
-            for j in range(len(columns))
+            for j in range(X.shape[1])
         ]
-        missing = [missing_mask(column) for column in columns]
+        # A fit learns or checks the categories in one pass over the data
+        # (each column's distinct observed values); so does a prediction on
+        # a dask array, so that an unknown value is an error now, not when
+        # the lazy results are computed.
+        unknown_as_missing = not reset and self.handle_unknown == "missing"
+        observed = None
+        if reset or fitting or (not unknown_as_missing and _backends.is_dask_array(X)):
+            observed = _backends.reduce_blocks(
+                X, observed_values, merge_observed_values, labels
+            )
         if reset:
-            categories = self._learn_categories(columns, missing, labels)
+            categories = self._learn_categories(observed, labels)
         else:
             categories = self.categories_
-        codes = self._encode(columns, missing, categories, labels, reset)
-        if fitting and (codes < 0).all():
+            if observed is not None and not unknown_as_missing:
+                self._check_known(observed, categories, labels)
+        if fitting and not any(
+            values.size > _unknown_values(values, known, label).size
+            for values, known, label in zip(observed, categories, labels, strict=True)
+        ):
             raise ValueError(
-                "X has no observed entry: every entry is missing. Fit on data "
-                "with at least one observed answer."
+                "X has no observed entry: every entry is missing. Fit on "
+                "data with at least one observed answer."
             )
-        return Data(codes, OneHotEncoding(tuple(categories)))
+        encoding = OneHotEncoding(tuple(categories))
+        firsts = integer_ranges(X.dtype, categories)
+        if firsts is not None and (
+            reset or self._values_in_range(X, categories, firsts, observed)
+        ):
+            # Integers of consecutive categories (0..C_j-1, or 1..C_j) are
+            # read as codes block by block: no copy of X.
+            if any(firsts):
+                encoding = ShiftedOneHotEncoding(tuple(categories), firsts)
+            return Data(X, encoding)
+        # Else small integer codes, block by block (lazily, per chunk, for a
+        # dask array).
+        dtype = _code_dtype(map(len, categories))
+        codes = _backends.map_blocks(
+            X,
+            category_codes,
+            dtype,
+            tuple(categories),
+            labels,
+            unknown_as_missing,
+            dtype,
+        )
+        return Data(codes, encoding)
 
-    def _learn_categories(self, columns, missing, labels):
+    @staticmethod
+    def _values_in_range(X, categories, firsts, observed=None):
+        """Whether every entry of integer ``X`` is among its column's consecutive categories.
+
+        From the columns' distinct values when a pass found them, else from
+        their smallest and largest entries (a cheaper pass).
+        """
+        firsts = np.asarray(firsts, dtype=np.float64)
+        lasts = firsts + [len(known) - 1 for known in categories]
+        if observed is None:
+            low, high = _backends.column_range(X)
+        else:
+            pairs = zip(observed, firsts, strict=True)
+            bounds = [(v.min(), v.max()) if v.size else (f, f) for v, f in pairs]
+            low, high = np.array(bounds, dtype=np.float64).T
+        return bool(np.all(low >= firsts) and np.all(high <= lasts))
+
+    def _learn_categories(self, observed, labels):
+        """The categories of each column: learned from ``observed``, or given and checked."""
         if isinstance(self.categories, str):  # "auto"
-            categories = []
-            for column, gaps, label in zip(columns, missing, labels, strict=True):
-                observed = column[~gaps]
-                if observed.size == 0:
+            for values, label in zip(observed, labels, strict=True):
+                if values.size == 0:
                     raise ValueError(
                         f"Column {label} has no observed value: its categories "
                         "cannot be learned. Drop it, or give the categories "
                         "(categories=[...])."
                     )
-                categories.append(_sorted_categories(observed, label))
-            return categories
-        if len(self.categories) != len(columns):
+            return list(observed)
+        if len(self.categories) != len(labels):
             raise ValueError(
                 f"categories gives {len(self.categories)} lists but X has "
-                f"{len(columns)} columns: give one list of categories per column."
+                f"{len(labels)} columns: give one list of categories per column."
             )
         categories = []
         for given, label in zip(self.categories, labels, strict=True):
@@ -484,41 +746,16 @@ n_features_in_, feature_names_in_
             if ordered.size != values.size:
                 raise ValueError(f"categories of column {label} repeat a value.")
             categories.append(ordered)
+        self._check_known(observed, categories, labels)
         return categories
 
-    def _encode(self, columns, missing, categories, labels, reset):
-        n_samples = len(columns[0])
-        codes = np.empty((n_samples, len(columns)), _code_dtype(map(len, categories)))
-        for j, (column, gaps, known) in enumerate(
-            zip(columns, missing, categories, strict=True)
-        ):
-            values = column[~gaps]
-            try:
-                positions = np.searchsorted(known, values)
-            except TypeError:
-                raise TypeError(
-                    f"Column {labels[j]} holds values of another type than its "
-                    f"categories ({known.dtype}); pass the same kind of values."
-                ) from None
-            positions = np.minimum(positions, len(known) - 1)
-            unknown = known[positions] != values
-            if np.any(unknown):
-                if reset or self.handle_unknown == "error":
-                    shown = ", ".join(
-                        repr(v.item() if isinstance(v, np.generic) else v)
-                        for v in np.unique(values[unknown])[:5]
-                    )
-                    raise ValueError(
-                        f"Column {labels[j]} has values not among its "
-                        f"categories: {shown}. Give them in categories, or pass "
-                        "handle_unknown='missing' to read them as missing "
-                        "answers."
-                    )
-                positions = np.where(unknown, -1, positions)
-            column_codes = np.full(n_samples, -1, dtype=codes.dtype)
-            column_codes[~gaps] = positions
-            codes[:, j] = column_codes
-        return codes
+    @staticmethod
+    def _check_known(observed, categories, labels):
+        """Raise naming the first column with a value not among its categories."""
+        for values, known, label in zip(observed, categories, labels, strict=True):
+            unknown = _unknown_values(values, known, label)
+            if unknown.size:
+                raise _unknown_error(label, unknown)
 
     # ----------------------------------------------------------------- hooks
     # Parameters: {"weights": (K,), "probs": (K, C), "layout": OneHotEncoding},

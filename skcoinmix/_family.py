@@ -62,6 +62,12 @@ class Encoding(Protocol):
     #: Whether :meth:`row_term` can be nonzero (False: it returns None).
     has_row_term: bool
 
+    #: Optional: the bytes of views a block of rows should fill in the dense
+    #: kernels (their ``BLOCK_BYTES`` when absent). An encoding much wider
+    #: than the rows it reads (one-hot) sets it lower, so that its buffers,
+    #: one per kernel thread, stay small next to the data.
+    block_bytes: int
+
     def n_columns(self, n_features):
         """The length ``D`` of each view for data of ``n_features`` columns."""
 

@@ -1,10 +1,13 @@
 """The statistics of a latent class fit report, as pure functions of arrays.
 
 Information criteria, the table of response patterns, G², Pearson's X², the
-classification entropy and class proportions: what
-:func:`skcoinmix.fit_report` computes, independent of any model.
+classification entropy, class proportions and the bivariate residuals: what
+:func:`skcoinmix.fit_report` and :mod:`skcoinmix.inference` compute,
+independent of any model.
 
-Shapes: ``n`` rows, ``J`` items, ``K`` classes, ``m`` distinct patterns.
+Shapes: ``n`` rows, ``J`` items, ``K`` classes, ``m`` distinct patterns,
+``C = sum_j C_j`` categories of all items (the one-hot layout: item ``j`` in
+columns ``offsets[j]:offsets[j + 1]``).
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -15,6 +18,11 @@ from scipy.special import entr
 
 __all__ = [
     "binary_codes",
+    "bivariate_residuals_of_tables",
+    "block_sums",
+    "classification_entropy",
+    "implied_two_way",
+    "one_hot_rows",
     "g_squared",
     "information_criteria",
     "modal_proportions",
@@ -50,7 +58,9 @@ def information_criteria(
     -------
     criteria : dict
         ``"aic"``: ``-2 LL + 2 p``; ``"bic"``: ``-2 LL + p log N``;
-        ``"sabic"``: ``-2 LL + p log((N + 2) / 24)`` (Sclove, 1987).
+        ``"sabic"``: ``-2 LL + p log((N + 2) / 24)`` (Sclove, 1987);
+        ``"caic"``: ``-2 LL + p (log N + 1)``, BIC plus ``p`` (Bozdogan,
+        1987).
     """
     deviance = -2.0 * log_likelihood
     if log_sample_size is None:
@@ -59,6 +69,7 @@ def information_criteria(
         "aic": deviance + 2.0 * n_parameters,
         "bic": float(deviance + n_parameters * log_sample_size),
         "sabic": float(deviance + n_parameters * np.log((sample_size + 2.0) / 24.0)),
+        "caic": float(deviance + n_parameters * (log_sample_size + 1.0)),
     }
 
 
@@ -269,3 +280,130 @@ def modal_proportions(resp, weights):
     labels = resp.argmax(axis=1)
     totals = np.bincount(labels, weights=weights, minlength=resp.shape[1])
     return totals / weights.sum()
+
+
+def classification_entropy(resp, weights):
+    """The entropy of the classification, ``E = sum_i w_i sum_k -r_ik log r_ik``.
+
+    ``0 log 0 = 0``. ICL-BIC is ``BIC + 2 E`` (McLachlan and Peel, 2000,
+    section 6.10.3).
+
+    Parameters
+    ----------
+    resp : ndarray of shape (n, K)
+        Posterior class probabilities.
+    weights : ndarray of shape (n,)
+
+    Returns
+    -------
+    entropy : float
+        Non-negative; 0 when every row belongs to one class with certainty.
+    """
+    return float(np.dot(weights, entr(resp).sum(axis=1)))
+
+
+def one_hot_rows(codes, missing, offsets):
+    """The one-hot encoding of rows of category indices, missing answers all 0.
+
+    Parameters
+    ----------
+    codes : ndarray of shape (b, J), int
+        Each entry's category index, ``0 <= codes[:, j] < C_j`` where observed.
+    missing : ndarray of shape (b, J), bool, or None
+        Which entries are missing (None: none is).
+    offsets : ndarray of shape (J + 1,)
+        Where each item's categories start among the ``C`` columns.
+
+    Returns
+    -------
+    one_hot : scipy.sparse.csr_matrix of shape (b, C)
+        A 1 at column ``offsets[j] + codes[i, j]`` of row ``i`` for each
+        observed entry.
+    """
+    n_rows = codes.shape[0]
+    columns = codes + offsets[:-1]
+    observed = np.ones(codes.shape, dtype=bool) if missing is None else ~missing
+    indptr = np.concatenate([[0], np.cumsum(observed.sum(axis=1))])
+    return sp.csr_matrix(
+        (np.ones(int(indptr[-1])), columns[observed], indptr),
+        shape=(n_rows, int(offsets[-1])),
+    )
+
+
+def implied_two_way(class_weights, probs):
+    """The model's joint probabilities of every pair of categories, ``P^T diag(w) P``.
+
+    Entry ``(a, b)`` is ``sum_k w_k P_k[a] P_k[b]``: for ``a`` a category of
+    item ``j`` and ``b`` one of item ``l != j``, the probability of both under
+    local independence. (The diagonal blocks, ``j = l``, mean nothing.)
+
+    Parameters
+    ----------
+    class_weights : ndarray of shape (K,)
+    probs : ndarray of shape (K, C)
+        Each class's item-response probabilities, item after item.
+
+    Returns
+    -------
+    joint : ndarray of shape (C, C)
+    """
+    return (probs.T * class_weights) @ probs
+
+
+def block_sums(matrix, offsets):
+    """The sum of each item-by-item block of a matrix in the one-hot layout.
+
+    Parameters
+    ----------
+    matrix : ndarray of shape (C, C)
+    offsets : ndarray of shape (J + 1,)
+
+    Returns
+    -------
+    sums : ndarray of shape (J, J)
+    """
+    starts = offsets[:-1]
+    return np.add.reduceat(np.add.reduceat(matrix, starts, axis=0), starts, axis=1)
+
+
+def bivariate_residuals_of_tables(observed, class_weights, probs, offsets):
+    """LatentGOLD's bivariate residuals: each pair's Pearson X² over its degrees of freedom.
+
+    For items ``j != l``, ``N_jl`` is the total of their observed two-way
+    table ``O`` (the rows observing both), the expected table is
+    ``E[a, b] = N_jl sum_k w_k P_kj[a] P_kl[b]`` and the residual is
+    ``sum_ab (O - E)² / E`` divided by ``(C_j - 1)(C_l - 1)``.
+
+    Parameters
+    ----------
+    observed : ndarray of shape (C, C)
+        The observed two-way tables of every pair of items in the one-hot
+        layout, ``Z^T W Z`` for the one-hot rows ``Z`` (:func:`one_hot_rows`)
+        and frequency weights ``W``; symmetric.
+    class_weights : ndarray of shape (K,)
+    probs : ndarray of shape (K, C)
+    offsets : ndarray of shape (J + 1,)
+
+    Returns
+    -------
+    residuals : ndarray of shape (J, J)
+        Symmetric; NaN on the diagonal, for a pair no row observes together
+        and for an item with a single category (no degree of freedom).
+    """
+    pair_totals = block_sums(observed, offsets)
+    sizes = np.diff(offsets)
+    totals = np.repeat(np.repeat(pair_totals, sizes, axis=0), sizes, axis=1)
+    expected = totals * implied_two_way(class_weights, probs)
+    # Probabilities are positive, so an expected count is 0 only for a pair
+    # with no row: that pair is NaN below.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cells = np.where(expected > 0, (observed - expected) ** 2 / expected, 0.0)
+        df = np.outer(sizes - 1, sizes - 1).astype(np.float64)
+        residuals = block_sums(cells, offsets) / df
+    residuals[(pair_totals <= 0) | (df == 0)] = np.nan
+    # Exactly symmetric whatever the rounding of each block: the upper
+    # triangle, mirrored.
+    upper = np.triu(residuals, 1)
+    residuals = upper + upper.T
+    np.fill_diagonal(residuals, np.nan)
+    return residuals

@@ -14,7 +14,7 @@ Shapes: ``n`` rows, ``J`` items (features), ``K`` classes (components),
 # SPDX-License-Identifier: BSD-3-Clause
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -28,9 +28,12 @@ from ._em import BaseMixtureEM
 from ._fit_statistics import (
     BLOCK_ENTRIES,
     binary_codes,
+    bivariate_residuals_of_tables,
+    classification_entropy,
     g_squared,
     information_criteria,
     modal_proportions,
+    one_hot_rows,
     pattern_codes,
     pattern_counts,
     pearson_chi_squared,
@@ -59,7 +62,8 @@ class FitReport:
 
     Made by :func:`fit_report`; ``str(report)`` is a plain-text report with
     aligned columns and :meth:`to_dict` a JSON-serialisable dictionary. Class
-    ``k`` of the report is component ``k`` of the estimator.
+    ``k + 1`` of the report is component ``class_order[k]`` of the estimator
+    (component ``k`` unless ``fit_report`` was asked for another order).
 
     Attributes
     ----------
@@ -124,6 +128,26 @@ class FitReport:
         The number of EM iterations of the best run.
     model : str
         The estimator's class name, e.g. ``"BernoulliMixtureEM"``.
+    caic : float
+        The consistent AIC of Bozdogan (1987), ``-2 LL + p (log N + 1)``:
+        BIC plus ``p``.
+    icl_bic : float
+        ICL-BIC, ``BIC + 2 E`` with ``E = sum_i w_i sum_k -r_ik log r_ik``
+        the entropy of the classification (McLachlan and Peel, 2000,
+        section 6.10.3; Biernacki, Celeux and Govaert, 2000): BIC penalised
+        by how uncertain the classification is.
+    largest_bivariate_residuals : tuple of (str, str, float, int), or None
+        The (at most five) largest bivariate residuals of
+        :func:`skcoinmix.inference.bivariate_residuals`, largest first: the
+        two item labels, the residual (Pearson X² per degree of freedom) and
+        its degrees of freedom. None when not computed (see
+        ``bivariate_residuals_note``).
+    bivariate_residuals_note : str or None
+        Why the bivariate residuals were left out; None when computed.
+    class_order : tuple of int, length K
+        The estimator's component behind each class of the report: class
+        ``k + 1`` is component ``class_order[k]`` (see ``fit_report``'s
+        ``class_order``).
     """
 
     n_components: int
@@ -151,6 +175,11 @@ class FitReport:
     converged: bool
     n_iter: int
     model: str
+    caic: float | None = None
+    icl_bic: float | None = None
+    largest_bivariate_residuals: tuple | None = None
+    bivariate_residuals_note: str | None = None
+    class_order: tuple | None = None
 
     def to_dict(self):
         """The report as plain Python types, ready for :func:`json.dumps`.
@@ -167,7 +196,7 @@ class FitReport:
         return "\n".join(_format_report(self))
 
 
-def fit_report(estimator, X, sample_weight=None):
+def fit_report(estimator, X, sample_weight=None, *, class_order="fitted"):
     """Report the fit of a latent class model, as poLCA and Mplus print it.
 
     Parameters
@@ -185,6 +214,14 @@ def fit_report(estimator, X, sample_weight=None):
         Frequency weights, e.g. the counts of a table of response patterns;
         ``N`` is their sum.
 
+    class_order : {"fitted", "size"} or array-like of int, default="fitted"
+        The order of the classes in the report: the estimator's components
+        as fitted; ``"size"``, by decreasing class size (``weights_``), ties
+        broken by the item probabilities (decreasing, first item first), so
+        two fits that differ only by label switching print the same report;
+        or a permutation of ``range(n_components)``, the component of each
+        class of the report in turn. The estimator is not changed.
+
     Returns
     -------
     report : FitReport
@@ -198,9 +235,10 @@ def fit_report(estimator, X, sample_weight=None):
     sklearn.exceptions.NotFittedError
         If it is not fitted.
     ValueError
-        If ``X`` does not match the fitted features, or ``sample_weight``
-        is invalid or so large that a total of the report (``N``, the
-        log-likelihood, G², X²) is beyond float64's range.
+        If ``X`` does not match the fitted features, ``class_order`` is not
+        one of the orders above, or ``sample_weight`` is invalid or so large
+        that a total of the report (``N``, the log-likelihood, G², X²) is
+        beyond float64's range.
 
     Notes
     -----
@@ -230,6 +268,15 @@ def fit_report(estimator, X, sample_weight=None):
     (N log K)`` with ``r_ik`` the posterior class probabilities (Ramaswamy
     et al., 1993); it is 1 when ``K = 1``, where nothing is uncertain.
 
+    **More criteria.** CAIC ``= -2 LL + p (log N + 1)`` (Bozdogan, 1987) and
+    ICL-BIC ``= BIC + 2 sum_i w_i sum_k -r_ik log r_ik`` (McLachlan and
+    Peel, 2000): lower is better for both, as for AIC and BIC.
+
+    **Local dependence.** The five largest bivariate residuals of
+    :func:`skcoinmix.inference.bivariate_residuals` (for at most 100 items).
+    Values above 3.84 per degree of freedom are commonly flagged, but that
+    is a rule of thumb, not a chi-square test (Oberski et al., 2013).
+
     References
     ----------
     D. A. Linzer and J. B. Lewis, "poLCA: an R package for polytomous
@@ -242,6 +289,21 @@ def fit_report(estimator, X, sample_weight=None):
     V. Ramaswamy, W. S. DeSarbo, D. J. Reibstein and W. T. Robinson, "An
     empirical pooling approach for estimating marketing mix elasticities
     with PIMS data", Marketing Science 12, 103-124 (1993).
+
+    H. Bozdogan, "Model selection and Akaike's Information Criterion (AIC):
+    the general theory and its analytical extensions", Psychometrika 52,
+    345-370 (1987).
+
+    G. J. McLachlan and D. Peel, *Finite Mixture Models*, Wiley (2000),
+    section 6.10.3; C. Biernacki, G. Celeux and G. Govaert, "Assessing a
+    mixture model for clustering with the integrated completed likelihood",
+    IEEE Transactions on Pattern Analysis and Machine Intelligence 22,
+    719-725 (2000).
+
+    D. L. Oberski, G. H. van Kollenburg and J. K. Vermunt, "A Monte Carlo
+    evaluation of three methods to detect local dependence in binary data
+    latent class models", Advances in Data Analysis and Classification 7,
+    267-279 (2013).
 
     Examples
     --------
@@ -308,9 +370,15 @@ def fit_report(estimator, X, sample_weight=None):
         df = residual_df(N, n_cells, n_parameters)
 
     goodness = _goodness_of_fit(estimator, X, items, weights, exponent)
+    entropy = unscale_total(
+        classification_entropy(resp, weights), exponent, "classification entropy"
+    )
+    largest, bivariate_note = _largest_bivariate_residuals(
+        estimator, X, items, weights, exponent
+    )
 
     item_labels, item_probabilities = _item_rows(estimator, items)
-    return FitReport(
+    report = FitReport(
         n_components=len(estimator.weights_),
         n_items=n_items,
         n_samples=int(log_prob.shape[0]),
@@ -336,7 +404,114 @@ def fit_report(estimator, X, sample_weight=None):
         converged=bool(estimator.converged_),
         n_iter=int(estimator.n_iter_),
         model=type(estimator).__name__,
+        icl_bic=information["bic"] + 2.0 * entropy,
+        largest_bivariate_residuals=largest,
+        bivariate_residuals_note=bivariate_note,
     )
+    return _in_class_order(report, class_order)
+
+
+#: The fields of :class:`FitReport` with one entry per class, in class order:
+#: :func:`_in_class_order` permutes them (a new per-class field belongs here).
+PER_CLASS_FIELDS = ("class_weights", "modal_class_proportions", "item_probabilities")
+
+#: The report lists this many of the largest bivariate residuals.
+N_LARGEST_RESIDUALS = 5
+
+#: Bivariate residuals are computed for at most this many items (their cost
+#: grows as the square of the number of items).
+MAX_ITEMS_BIVARIATE = 100
+
+
+def _in_class_order(report, class_order):
+    """The report with its per-class fields in ``class_order`` (see ``fit_report``)."""
+    order = _class_order(class_order, report.class_weights, report.item_probabilities)
+    reordered = {
+        name: tuple(getattr(report, name)[k] for k in order)
+        for name in PER_CLASS_FIELDS
+    }
+    return replace(report, **reordered, class_order=tuple(int(k) for k in order))
+
+
+def _class_order(class_order, class_weights, item_probabilities):
+    """The component of each class in turn, for ``class_order`` (see ``fit_report``).
+
+    Parameters
+    ----------
+    class_order : {"fitted", "size"} or array-like of int
+    class_weights : array-like of shape (K,)
+    item_probabilities : array-like of shape (K, rows)
+        The report's item rows: ties in size are broken by them.
+
+    Returns
+    -------
+    order : ndarray of shape (K,), int
+    """
+    K = len(class_weights)
+    if isinstance(class_order, str) and class_order == "fitted":
+        return np.arange(K)
+    if isinstance(class_order, str) and class_order == "size":
+        # Decreasing size; ties by decreasing item probabilities, first item
+        # first (lexsort's last key is its primary one).
+        probs = np.asarray(item_probabilities, dtype=np.float64)
+        keys = [-probs[:, c] for c in reversed(range(probs.shape[1]))]
+        return np.lexsort([*keys, -np.asarray(class_weights, dtype=np.float64)])
+    try:
+        order = np.asarray(class_order)
+        valid = order.dtype.kind in "iu" and np.array_equal(
+            np.sort(order), np.arange(K)
+        )
+    except (TypeError, ValueError):  # pragma: no cover - ragged input
+        valid = False
+    if isinstance(class_order, str) or not valid:
+        raise ValueError(
+            "class_order must be 'fitted', 'size' or a permutation of "
+            f"range({K}) (the component of each class in turn), got "
+            f"{class_order!r}."
+        )
+    return order
+
+
+def _largest_bivariate_residuals(estimator, X, items, weights, exponent):
+    """The report's largest bivariate residuals, and why none when none.
+
+    Returns
+    -------
+    largest : tuple of (str, str, float, int), or None
+    note : str or None
+    """
+    if len(items) < 2:
+        return None, "bivariate residuals not computed (a single item)"
+    if len(items) > MAX_ITEMS_BIVARIATE:
+        return None, (
+            f"bivariate residuals not computed (more than {MAX_ITEMS_BIVARIATE} "
+            "items; skcoinmix.inference.bivariate_residuals computes them)"
+        )
+    if any(item.probs is None for item in items):
+        return None, "bivariate residuals not computed (the trials vary per entry)"
+    try:
+        residuals = _bivariate_residuals(estimator, X, items, weights, exponent)
+    except _NoTable as reason:
+        return None, f"bivariate residuals not computed ({reason})"
+    sizes = [item.probs.shape[1] for item in items]
+    pairs = [
+        (residuals[j, m], j, m)
+        for j in range(len(items))
+        for m in range(j + 1, len(items))
+        if not np.isnan(residuals[j, m])
+    ]
+    # Largest first; ties in the items' order.
+    pairs.sort(key=lambda pair: (-pair[0], pair[1], pair[2]))
+    largest = tuple(
+        (
+            items[j].label,
+            items[m].label,
+            float(value),
+            (sizes[j] - 1) * (sizes[m] - 1),
+        )
+        for value, j, m in pairs[:N_LARGEST_RESIDUALS]
+    )
+    return largest, None
 
 
 def _check_mixture(estimator):
@@ -406,13 +581,9 @@ def _goodness_of_fit(estimator, X, items, weights, exponent=0):
         )
     if n_complete == 0:
         return {**goodness, "n_complete": n_complete, "note": note}
-    rows = np.flatnonzero(complete)
-    _, observed, first = pattern_counts(codes[rows], weights[rows])
-    # p(s) is the model's density of any row with pattern s: the estimator
-    # scores one row of each observed pattern itself.
-    log_prob = estimator.score_samples(_rows_of(X, validated, rows[first]))
-    # As poLCA: the expected counts of the complete rows' table, N_complete p(s).
-    expected = n_complete * np.exp(log_prob)
+    _, observed, expected = _pattern_table(
+        estimator, X, validated, codes, complete, weights
+    )
     n_cells = math.prod(n_categories)
     chi_squared = pearson_chi_squared(observed, expected, n_complete, n_cells)
     return {
@@ -424,6 +595,93 @@ def _goodness_of_fit(estimator, X, items, weights, exponent=0):
         "n_complete": unscale_total(n_complete, exponent, "number of complete rows"),
         "note": note,
     }
+
+
+def _pattern_table(estimator, X, validated, codes, complete, weights):
+    """The observed response patterns of the complete rows, and their expected counts.
+
+    ``codes`` and ``complete`` are :func:`pattern_codes` of ``validated``.
+
+    Returns
+    -------
+    first : ndarray of shape (m,), int
+        A row of ``X`` with each pattern.
+    observed : ndarray of shape (m,)
+        The summed weights of the complete rows with each pattern (positive).
+    expected : ndarray of shape (m,)
+        ``N_complete p(s)``, with ``N_complete`` the summed weights of the
+        complete rows.
+    """
+    rows = np.flatnonzero(complete)
+    _, observed, first = pattern_counts(codes[rows], weights[rows])
+    # p(s) is the model's density of any row with pattern s: the estimator
+    # scores one row of each observed pattern itself.
+    log_prob = estimator.score_samples(_rows_of(X, validated, rows[first]))
+    # As poLCA: the expected counts of the complete rows' table, N_complete p(s).
+    expected = float(np.dot(weights, complete)) * np.exp(log_prob)
+    return rows[first], observed, expected
+
+
+def _check_tables(items, what):
+    """Refuse items without a table of categories (counts with varying trials)."""
+    if any(item.probs is None for item in items):
+        raise ValueError(
+            f"{what} reads every item as a table of categories, but the trials "
+            "vary per entry (n_trials='paired'), so the model implies no such "
+            "table. Fit BinomialMixtureEM with a fixed n_trials to use it."
+        )
+
+
+def _two_way_counts(estimator, X, items, weights):
+    """The observed two-way tables of every pair of items, in the one-hot layout.
+
+    ``X`` is the data as :func:`fit_report` takes them (``score_samples``
+    accepted them); ``items`` the estimator's item tables, each with a table
+    of categories (see :func:`_check_tables`).
+
+    Returns
+    -------
+    observed : ndarray of shape (C, C)
+        ``Z^T W Z`` for the one-hot rows ``Z`` (missing answers all 0), so
+        the block of items ``j`` and ``l`` is their table over the rows
+        observing both.
+    offsets : ndarray of shape (J + 1,)
+        Where each item's categories start among the ``C`` columns.
+
+    Raises
+    ------
+    _NoTable
+        For counts that are not whole numbers.
+    """
+    validated = _validated(X, estimator)
+    sizes = [item.probs.shape[1] for item in items]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)
+    observed = np.zeros((offsets[-1], offsets[-1]))
+    # Row blocks, densified one at a time (sparse data included), as for the
+    # response patterns.
+    step = max(1, BLOCK_ENTRIES // max(1, len(items)))
+    for start in range(0, validated.shape[0], step):
+        block = validated[start : start + step]
+        block = block.toarray() if sp.issparse(block) else np.asarray(block)
+        one_hot = one_hot_rows(*_category_codes(estimator, block), offsets)
+        weighted = one_hot.multiply(weights[start : start + step, np.newaxis])
+        observed += (one_hot.T @ weighted.tocsr()).toarray()
+    return observed, offsets
+
+
+def _bivariate_residuals(estimator, X, items, weights, exponent=0):
+    """The (J, J) bivariate residuals of the fitted model on ``X``.
+
+    ``weights`` are the sample weights times ``2**-exponent``; the Pearson
+    statistics are scaled back. Raises :class:`_NoTable` as
+    :func:`_two_way_counts`.
+    """
+    observed, offsets = _two_way_counts(estimator, X, items, weights)
+    probs = np.hstack([item.probs for item in items])
+    residuals = bivariate_residuals_of_tables(
+        observed, np.asarray(estimator.weights_, dtype=np.float64), probs, offsets
+    )
+    return np.ldexp(residuals, exponent)
 
 
 def _rows_of(X, validated, indices):
@@ -585,6 +843,15 @@ def _codes_of_categories(block, categories):
     return codes, missing
 
 
+def category_row_label(item, category):
+    """The label of a category's row in the item table: ``"PURPOSE = 1"``.
+
+    Also used by the command line, which names the items after the columns
+    of its file.
+    """
+    return f"{item} = {category}"
+
+
 def _item_rows(estimator, items):
     """The report's item rows: labels and ``Pr(item = 1 | class)``, shape (K, rows).
 
@@ -593,7 +860,9 @@ def _item_rows(estimator, items):
     """
     if items and items[0].headline is None:  # one row per category
         labels = tuple(
-            f"{item.label} = {value}" for item in items for value in item.values
+            category_row_label(item.label, value)
+            for item in items
+            for value in item.values
         )
         rows = np.hstack([item.probs for item in items])  # (K, sum_j C_j)
         return labels, tuple(tuple(float(p) for p in row) for row in rows)
@@ -657,6 +926,34 @@ def _format_report(report):
         ],
     )
     lines += _fit_lines(report)
+    lines += _bivariate_lines(report)
+    return lines
+
+
+def _bivariate_lines(report):
+    """The largest bivariate residuals, with how to read them."""
+    if report.largest_bivariate_residuals is None:
+        if report.bivariate_residuals_note is None:
+            return []
+        return ["", f"Note: {report.bivariate_residuals_note}."]
+    rows = [
+        (f"{a} - {b}", f"{value:.4f}", f"{df}")
+        for a, b, value, df in report.largest_bivariate_residuals
+    ]
+    header = ("pair of items", "BVR", "df")
+    widths = [max(len(row[c]) for row in [header, *rows]) for c in range(3)]
+    lines = [
+        "",
+        "Largest bivariate residuals (Pearson chi-squared / df of each two-way table)",
+    ]
+    for row in [header, *rows]:
+        lines.append(
+            f"  {row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:>{widths[2]}}"
+        )
+    lines.append(
+        "  Values above 3.84 flag possible local dependence by a rule of thumb: "
+        "they are not chi-square tests (Oberski et al., 2013)."
+    )
     return lines
 
 
@@ -680,6 +977,10 @@ def _fit_lines(report):
         ("BIC", f"{report.bic:.4f}", None),
         ("sample-size adjusted BIC", f"{report.sabic:.4f}", None),
     ]
+    if report.caic is not None:
+        rows.append(("CAIC", f"{report.caic:.4f}", None))
+    if report.icl_bic is not None:
+        rows.append(("ICL-BIC", f"{report.icl_bic:.4f}", None))
     for label, value, p_value in [
         ("G-squared (likelihood ratio)", report.g_squared, report.g_squared_p_value),
         ("Pearson chi-squared", report.chi_squared, report.chi_squared_p_value),

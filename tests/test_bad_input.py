@@ -502,13 +502,22 @@ CLI_ROWS = {
         ["--n-components", "2"],
         r"line 3 has 2 cells but the header has 3",
     ),
+    # Under --model auto, values other than 0/1 are categories.
     "not binary": (
         "a,b\n0,1\n2,0\n1,1\n",
-        ["--n-components", "2"],
+        ["--n-components", "2", "--model", "bernoulli"],
         r"column 'a' is not binary: found '2' \(line 3\)",
     ),
-    "words": ("a,b\n0,1\nyes,0\n1,1\n", ["--n-components", "2"], r"found 'yes'"),
-    "inf": ("a,b\n0,1\ninf,0\n1,1\n", ["--n-components", "2"], r"found 'inf'"),
+    "words": (
+        "a,b\n0,1\nyes,0\n1,1\n",
+        ["--n-components", "2", "--model", "bernoulli"],
+        r"found 'yes'",
+    ),
+    "inf": (
+        "a,b\n0,1\ninf,0\n1,1\n",
+        ["--n-components", "2", "--model", "bernoulli"],
+        r"found 'inf'",
+    ),
     "fewer rows than classes": (
         "a,b\n0,1\n1,0\n",
         ["--n-components", "3"],

@@ -221,8 +221,15 @@ def test_fit_text_report(tmp_path, capsys):
     path = write(tmp_path / "data.csv", csv_text(X))
     assert main(fit_args(path, 3)) == 0
     out = capsys.readouterr().out
+    report = fit_report(fitted(X, 3), X)
+    names = {f"item {j}": name for j, name in enumerate(COLUMNS)}
     report = dataclasses.replace(
-        fit_report(fitted(X, 3), X), item_labels=tuple(COLUMNS)
+        report,
+        item_labels=tuple(COLUMNS),
+        largest_bivariate_residuals=tuple(
+            (names[a], names[b], value, df)
+            for a, b, value, df in report.largest_bivariate_residuals
+        ),
     )
     assert f"Data: {path!r}, 120 rows, 5 items" in out
     assert f"{np.isnan(X).sum()} missing answers" in out
@@ -230,8 +237,10 @@ def test_fit_text_report(tmp_path, capsys):
     assert str(report) in out
     line = next(line for line in out.splitlines() if "maximum log-likelihood" in line)
     assert line.split()[-1] == f"{report.log_likelihood:.4f}"
-    # The items are named after the columns.
-    assert out.count("q4") == 1
+    # The items are named after the columns, in the item table and in the
+    # pairs of the bivariate residuals.
+    pairs = report.largest_bivariate_residuals
+    assert out.count("q4") == 1 + sum("q4" in pair[:2] for pair in pairs)
 
 
 def test_fit_weights_column_equals_expanded_rows(tmp_path, capsys):
@@ -390,16 +399,27 @@ BAD_FILES = {
     "empty": ("", "is empty: it needs a header"),
     "blank lines only": ("\n\n  \n", "is empty"),
     "no header": ("0,1,1\n1,0,1\n", "line 1 ('0,1,1') looks like data, not a header"),
+    "no header of codes": (
+        "3,5,2\n1,2,1\n",
+        "line 1 ('3,5,2') looks like data, not a header",
+    ),
     "header only": ("a,b,c\n", "has a header but no data rows"),
     "ragged": ("a,b,c\n0,1,0\n\n1,0\n", "line 4 has 2 cells but the header has 3"),
     "too many cells": ("a,b\n0,1,\n", "line 2 has 3 cells but the header has 2"),
+    # Values other than 0/1 are refused by the Bernoulli model when named
+    # (--model auto fits them as categories).
     "non-binary": (
         "a,b,c\n0,1,0\n1,2,1\n0,yes,1\n1,2,0\n",
         "column 'b' is not binary: found '2' (line 3), 'yes' (line 4). "
         "Values must be 0 or 1",
+        "bernoulli",
     ),
-    "infinite": ("a,b\n0,inf\n1,1\n", "column 'b' is not binary: found 'inf'"),
-    "two bad columns": ("a,b\n0,3\n-1,1\n", "column 'a' is not binary"),
+    "infinite": (
+        "a,b\n0,inf\n1,1\n",
+        "column 'b' is not binary: found 'inf'",
+        "bernoulli",
+    ),
+    "two bad columns": ("a,b\n0,3\n-1,1\n", "column 'a' is not binary", "bernoulli"),
     "all missing": (
         "a,b,c\n0,,1\n1,NA,0\n0,nan,1\n",
         "column 'b' has no observed value",
@@ -416,9 +436,10 @@ BAD_FILES = {
 
 @pytest.mark.parametrize("name", BAD_FILES)
 def test_fit_bad_file_exits_2(name, tmp_path, capsys):
-    text, message = BAD_FILES[name]
+    text, message, *model = BAD_FILES[name]
     path = write(tmp_path / "bad.csv", text)
-    assert main(fit_args(path, 3)) == 2
+    extra = ["--model", *model] if model else []
+    assert main([*fit_args(path, 3), *extra]) == 2
     captured = capsys.readouterr()
     assert captured.err.startswith("python -m skcoinmix fit: error: ")
     assert message in captured.err
@@ -427,7 +448,7 @@ def test_fit_bad_file_exits_2(name, tmp_path, capsys):
 
 def test_fit_reports_every_bad_column(tmp_path, capsys):
     path = write(tmp_path / "bad.csv", "a,b,c\n0,3,1\n-1,1,\n")
-    assert main(fit_args(path, 2)) == 2
+    assert main(fit_args(path, 2, "--model", "bernoulli")) == 2
     err = capsys.readouterr().err
     assert "column 'a' is not binary: found '-1' (line 3)" in err
     assert "column 'b' is not binary: found '3' (line 2)" in err
@@ -619,21 +640,21 @@ def test_fit_model_bernoulli_is_the_default(tmp_path, capsys):
     )
 
 
-def test_fit_model_auto_refusal_mentions_model(tmp_path, capsys):
-    path = write(tmp_path / "counts.csv", "a,b\n0,1\n1,2\n1,0\n")
-    assert main(fit_args(path, 2)) == 2
+def test_fit_model_bernoulli_refusal_points_to_categorical(tmp_path, capsys):
+    path = write(tmp_path / "codes.csv", "a,b\n0,1\n1,2\n1,0\n")
+    assert main([*fit_args(path, 2), "--model", "bernoulli"]) == 2
     err = capsys.readouterr().err
     assert "column 'b' is not binary: found '2' (line 3)" in err
     assert "--binarize THRESHOLD" in err
-    assert (
-        "--model auto fits the bernoulli model, for 0/1 answers; for other data, "
-        "name the model: --model binomial." in err
+    assert err.rstrip().endswith(
+        "or fit each value as a category with --model categorical."
     )
-    # Named, the model is not chosen by auto: nothing to say about --model.
-    assert main([*fit_args(path, 2), "--model", "bernoulli"]) == 2
+    # --binarize reads numbers, not words: the message says what fits words.
+    path = write(tmp_path / "words.csv", "a,b\n0,1\n1,yes\n1,0\n")
+    assert main([*fit_args(path, 2), "--binarize", "0.5"]) == 2
     err = capsys.readouterr().err
-    assert "column 'b' is not binary" in err
-    assert "--model" not in err
+    assert "column 'b' has values that are not numbers: 'yes' (line 3)" in err
+    assert "pass --model categorical without --binarize." in err
 
 
 def test_fit_model_unknown_exits_2(tmp_path, capsys):
@@ -680,7 +701,7 @@ def test_fit_model_registry_entry_adds_a_model(threshold_model, tmp_path, capsys
     with pytest.raises(SystemExit):
         main(["fit", "--help"])
     help_text = capsys.readouterr().out
-    assert "--model {auto,bernoulli,binomial,threshold}" in help_text
+    assert "--model {auto,bernoulli,binomial,categorical,threshold}" in help_text
     assert "--cut C" in help_text
     named = fit_args(path, 2, "--model", "threshold", "--cut", "2.5", "--json")
     report = run_json(capsys, named)
@@ -693,16 +714,11 @@ def test_fit_model_registry_entry_adds_a_model(threshold_model, tmp_path, capsys
 def test_fit_model_auto_never_picks_a_model_not_marked_auto(
     threshold_model, tmp_path, capsys
 ):
-    # The new model would accept these numbers; auto still refuses them and
-    # names the model to choose.
+    # The new model would accept these numbers; auto fits the categorical
+    # model, the one marked auto that accepts them.
     path = write(tmp_path / "counts.csv", "a,b\n0,1\n1,2\n1,0\n")
-    assert main(fit_args(path, 2)) == 2
-    err = capsys.readouterr().err
-    assert "column 'b' is not binary" in err
-    assert err.rstrip().endswith(
-        "--model auto fits the bernoulli model, for 0/1 answers; for other "
-        "data, name the model: --model binomial or threshold."
-    )
+    report = run_json(capsys, fit_args(path, 2, "--json"))
+    assert report["model"] == "CategoricalMixtureEM"
 
 
 @pytest.mark.parametrize(
@@ -710,8 +726,9 @@ def test_fit_model_auto_never_picks_a_model_not_marked_auto(
     [
         (
             ["--cut", "2"],
-            "--cut is an option of --model threshold, not of bernoulli (--model "
-            "auto fits bernoulli); pass --model threshold.",
+            "--cut is an option of --model threshold, not of bernoulli or "
+            "categorical (the models --model auto chooses from); pass --model "
+            "threshold.",
         ),
         (
             ["--model", "bernoulli", "--cut", "2"],
@@ -781,8 +798,9 @@ def test_fit_model_binomial_equals_the_estimator(tmp_path, capsys):
         ),
         (
             ["--n-trials", "4"],
-            "--n-trials is an option of --model binomial, not of bernoulli "
-            "(--model auto fits bernoulli); pass --model binomial.",
+            "--n-trials is an option of --model binomial, not of bernoulli or "
+            "categorical (the models --model auto chooses from); pass --model "
+            "binomial.",
         ),
     ],
 )

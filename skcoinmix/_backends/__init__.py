@@ -37,9 +37,11 @@ __all__ = [
     "column_range",
     "exp_shifted",
     "is_dask_array",
+    "map_blocks",
     "map_rows",
     "mean_and_positive",
     "random_responsibilities",
+    "reduce_blocks",
     "responsibilities",
     "restarts_in_parallel",
     "row_term_total",
@@ -78,15 +80,18 @@ def check_sample_weight(sample_weight, X):
     Returns
     -------
     checked : skcoinmix._validation.ScaledWeights
-        ``weights``: a float64 ndarray (ones for ``None``) for in-memory
-        ``X``; for dask ``X`` what :func:`.dask_data.check_sample_weight` returns
-        (``None`` for unit weights, else a persisted dask array chunked like
-        ``X``). ``total``: their sum. ``n_positive``: the number of rows
-        with a positive weight. ``exponent``: the weights given are
-        ``weights * 2**exponent``.
+        ``weights``: ``None`` when ``sample_weight`` is None (unit weights,
+        8 bytes a row never allocated); else a float64 ndarray for in-memory
+        ``X``, and for dask ``X`` what :func:`.dask_data.check_sample_weight`
+        returns (a persisted dask array chunked like ``X``). ``total``: their
+        sum. ``n_positive``: the number of rows with a positive weight.
+        ``exponent``: the weights given are ``weights * 2**exponent``.
     """
     if is_dask_array(X):
         return dask_data.check_sample_weight(sample_weight, X)
+    if sample_weight is None:
+        n_samples = X.shape[0]
+        return _validation.ScaledWeights(None, float(n_samples), n_samples, 0)
     weights = _validation.check_sample_weight(sample_weight, X.shape[0])
     weights, exponent = _validation.scale_sample_weight(weights)
     return _validation.ScaledWeights(
@@ -136,8 +141,10 @@ def weighted_sum(values, sample_weight):
 
 
 # ------------------------------------------------------------ data, any storage
-def validate_input(estimator, X, *, reset, accept_sparse=("csr", "csc")):
-    """``validate_data`` for numeric ``X`` of any storage; sparse made canonical.
+def validate_input(
+    estimator, X, *, reset, accept_sparse=("csr", "csc"), dtype="numeric"
+):
+    """``validate_data`` for ``X`` of any storage; sparse made canonical.
 
     Finiteness is left to :func:`scan` (one pass answers every question).
     Sparse input (and dask's sparse chunks) with duplicate entries is summed
@@ -149,14 +156,18 @@ def validate_input(estimator, X, *, reset, accept_sparse=("csr", "csc")):
         Gets ``n_features_in_`` and ``feature_names_in_`` when ``reset``.
     X : array-like, sparse matrix or dask array of shape (n_samples, n_features)
     reset : bool
-    accept_sparse : tuple of str
+    accept_sparse : tuple of str or False
+    dtype : "numeric" or None
+        ``"numeric"``: numbers only; ``None``: any dtype (labels, strings,
+        objects), kept as it is.
 
     Returns
     -------
     X : ndarray, sparse matrix or dask array
     """
     if is_dask_array(X):
-        X = dask_data.canonical_chunks(dask_data.check_array(X))
+        X = dask_data.check_array(X, numeric=dtype == "numeric")
+        X = dask_data.canonical_chunks(X)
         _check_feature_names(estimator, X, reset=reset)
         _check_n_features(estimator, X, reset=reset)
         return X
@@ -165,7 +176,7 @@ def validate_input(estimator, X, *, reset, accept_sparse=("csr", "csc")):
         X,
         reset=reset,
         accept_sparse=accept_sparse,
-        dtype="numeric",
+        dtype=dtype,
         ensure_min_samples=1,
         ensure_all_finite=False,
     )
@@ -207,6 +218,83 @@ def map_rows(X, function, n_columns, *args):
     if is_dask_array(X):
         return dask_data.map_rows(X, function, n_columns, *args).persist()
     return function(X, *args)
+
+
+#: Rows of an in-memory array per block of :func:`map_blocks` and
+#: :func:`reduce_blocks`: about this many entries, so that a block's
+#: temporaries stay small next to ``X``.
+BLOCK_ENTRIES = 1 << 18
+
+
+def _row_steps(X):
+    step = max(1, BLOCK_ENTRIES // max(1, X.shape[1]))
+    return [
+        (start, min(start + step, X.shape[0])) for start in range(0, X.shape[0], step)
+    ]
+
+
+def map_blocks(X, function, dtype, *args):
+    """``function(block, *args)`` of each block of rows, of ``X``'s shape and ``dtype``.
+
+    For a model's element-wise recoding of its data (labels to small integer
+    codes). On a dask array it is lazy, chunk by chunk on the workers, and
+    computed again at every pass (chunked like the rows of ``X``); an
+    in-memory ``X`` is recoded one block of rows at a time into one array,
+    so that the block's temporaries stay small.
+
+    Parameters
+    ----------
+    X : ndarray or dask array of shape (n_samples, n_features)
+    function : callable
+        A module-level function (pickled by reference to dask workers)
+        returning a (rows, n_features) array.
+    dtype : numpy dtype
+    *args
+        Passed to ``function`` after the block.
+
+    Returns
+    -------
+    out : ndarray or dask array of shape (n_samples, n_features)
+    """
+    if is_dask_array(X):
+        return dask_data.map_chunks(X, function, dtype, *args)
+    out = np.empty(X.shape, dtype=dtype)
+    for start, stop in _row_steps(X):
+        out[start:stop] = function(X[start:stop], *args)
+    return out
+
+
+def reduce_blocks(X, function, combine, *args):
+    """``combine`` of ``function(block, *args)`` over the blocks of rows of ``X``.
+
+    For one-pass summaries of the data (each column's distinct values): on a
+    dask array each chunk's summary is made on its worker and they are
+    combined in a tree (a few at a time), only the result reaching the
+    client; an in-memory ``X`` is read one block of rows at a time.
+
+    Parameters
+    ----------
+    X : ndarray or dask array of shape (n_samples, n_features)
+    function : callable
+        ``function(block, *args)``: the summary of a block of rows; a
+        module-level function (pickled by reference to dask workers).
+    combine : callable
+        ``combine(summaries, *args)``: one summary from a list of them (of
+        one or more); module-level too.
+    *args
+        Passed to ``function`` after the block, and to ``combine`` after
+        the summaries.
+
+    Returns
+    -------
+    summary
+        What ``combine`` returns, computed.
+    """
+    if is_dask_array(X):
+        return dask_data.reduce_chunks(X, function, combine, *args)
+    return combine(
+        [function(X[start:stop], *args) for start, stop in _row_steps(X)], *args
+    )
 
 
 def row_term_total(X, encoding, sample_weight):

@@ -34,8 +34,10 @@ __all__ = [
     "check_array",
     "check_sample_weight",
     "column_range",
+    "map_chunks",
     "map_rows",
     "random_responsibilities",
+    "reduce_chunks",
     "row_terms",
     "sample_rows",
     "scan",
@@ -44,11 +46,12 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ checks
-def check_array(X):
+def check_array(X, numeric=True):
     """Validate a dask array for the kernels; the counterpart of ``validate_data``.
 
     Checks only metadata (nothing is computed): two dimensions, a numeric
-    dtype, known chunk sizes, at least one row and one column. A matrix of
+    dtype (with ``numeric=False`` any dtype but complex numbers: labels,
+    strings, objects), known chunk sizes, at least one row and one column. A matrix of
     chunks is rechunked into chunks of whole rows (``X.rechunk({0: "auto",
     1: -1})``): rechunk ``X`` yourself, and ``persist`` it if it fits in the
     cluster's memory, to choose the chunks and avoid redoing it at every
@@ -76,7 +79,11 @@ def check_array(X):
             f"Expected a 2D dask array of shape (n_samples, n_features), got "
             f"{X.ndim}D with shape {X.shape}."
         )
-    if np.dtype(X.dtype).kind not in "biuf":
+    if not numeric and np.dtype(X.dtype).kind == "c":
+        raise ValueError(
+            f"Complex data not supported: the dask array has dtype {X.dtype}."
+        )
+    if numeric and np.dtype(X.dtype).kind not in "biuf":
         raise ValueError(
             f"X must hold numbers (bool, integers or floats), but the dask array "
             f"has dtype {X.dtype}."
@@ -396,6 +403,40 @@ def map_rows(X, function, n_columns, *args):
         dtype=np.float64,
         meta=np.empty((0, 0)),
     )
+
+
+def map_chunks(X, function, dtype, *args):
+    """``function(block, *args)`` of each chunk of rows, lazily, of ``X``'s shape and ``dtype``.
+
+    See :func:`skcoinmix._backends.map_blocks`.
+
+    Returns
+    -------
+    out : dask.array.Array of shape (n_samples, n_features)
+        Chunked like ``X`` (by rows only).
+    """
+    X = _row_chunked(X)
+    dtype = np.dtype(dtype)
+    return X.map_blocks(function, *args, dtype=dtype, meta=np.empty((0, 0), dtype))
+
+
+def reduce_chunks(X, function, combine, *args):
+    """``combine`` of ``function(chunk, *args)`` over the chunks, in a tree on the workers.
+
+    See :func:`skcoinmix._backends.reduce_blocks`: each chunk's summary is
+    made where the chunk is, and :data:`SPLIT_EVERY` of them at a time are
+    combined; only the final summary reaches the client.
+    """
+    dask = _dask_module()
+    X = _row_chunked(X)
+    parts = [dask.delayed(function)(part, *args) for part in X.to_delayed().ravel()]
+    while len(parts) > 1:
+        parts = [
+            dask.delayed(combine)(parts[start : start + SPLIT_EVERY], *args)
+            for start in range(0, len(parts), SPLIT_EVERY)
+        ]
+    (summary,) = compute(dask.delayed(combine)(parts, *args))
+    return summary
 
 
 def row_terms(X, encoding):

@@ -46,9 +46,10 @@ BLOCK_BYTES = 1 << 22
 MIN_BLOCK_ROWS, MAX_BLOCK_ROWS = 64, 8192
 
 
-def row_blocks(n_samples, n_features, dtype):
-    """``(start, stop)`` row ranges of about :data:`BLOCK_BYTES` each."""
-    step = BLOCK_BYTES // max(1, n_features * np.dtype(dtype).itemsize)
+def row_blocks(n_samples, n_features, dtype, block_bytes=None):
+    """``(start, stop)`` row ranges of about ``block_bytes`` (:data:`BLOCK_BYTES`) each."""
+    block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
+    step = block_bytes // max(1, n_features * np.dtype(dtype).itemsize)
     step = int(np.clip(step, MIN_BLOCK_ROWS, MAX_BLOCK_ROWS))
     return [
         (start, min(start + step, n_samples)) for start in range(0, n_samples, step)
@@ -107,8 +108,14 @@ def _blocked(X, encoding, n_components, work, make_state=None):
     """
     n_columns = encoding.n_columns(X.shape[1])
     # Sized by the wider of the stored rows and their views (a one-hot
-    # encoding is wider than its codes), so that a block stays in cache.
-    blocks = row_blocks(X.shape[0], max(X.shape[1], n_columns), compute_dtype(X))
+    # encoding is wider than its codes), so that a block stays in cache; an
+    # encoding may ask for smaller blocks (block_bytes).
+    blocks = row_blocks(
+        X.shape[0],
+        max(X.shape[1], n_columns),
+        compute_dtype(X),
+        getattr(encoding, "block_bytes", None),
+    )
     block_size = max((stop - start for start, stop in blocks), default=0)
     local = threading.local()
 

@@ -8,8 +8,14 @@ without a traceback.
 A data file has a header naming the columns, then one row per respondent (or
 per response pattern, with a column of frequencies). What a cell may hold is
 the model's :class:`ValueRule`: ``0`` or ``1`` (:data:`BINARY`, the default),
-or any number (:data:`NUMBERS`); an empty cell, ``NA`` or ``NaN`` (in any
-case) is a missing answer. Blank lines are skipped.
+any number (:data:`NUMBERS`), or any category label (:data:`CATEGORIES`,
+kept as labels rather than read as floats); an empty cell, ``NA`` or ``NaN``
+(in any case) is a missing answer. Blank lines are skipped.
+
+A file is read in two steps: :func:`read_records` checks its shape (header,
+rows of as many cells) and keeps the cells as text, then
+:func:`build_table` turns them into the data a model fits; in between,
+:func:`accepts_every_item` lets ``--model auto`` look at the values.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -27,14 +33,21 @@ import numpy as np
 
 __all__ = [
     "BINARY",
+    "CATEGORIES",
     "MISSING_TOKENS",
     "NUMBERS",
     "DataError",
+    "Records",
     "Table",
     "ValueRule",
+    "accepts_every_item",
+    "build_table",
+    "category_values",
     "check_writable",
     "format_posteriors",
+    "parse_records",
     "parse_table",
+    "read_records",
     "read_table",
 ]
 
@@ -59,8 +72,10 @@ class Table:
     columns : tuple of str
         The names of the item columns, in file order (the weights column
         left out).
-    X : ndarray of shape (n_rows, n_items), float64
-        The values, NaN for a missing answer.
+    X : ndarray of shape (n_rows, n_items), float64 or object
+        The values, NaN for a missing answer; with a rule that keeps
+        categories (:data:`CATEGORIES`), an object array of the values of
+        :func:`category_values`, None for a missing answer.
     weights : ndarray of shape (n_rows,) or None
         The frequencies of the weights column, if one was named.
     weights_column : str or None
@@ -77,7 +92,9 @@ class Table:
 
     @property
     def n_missing(self):
-        """The number of missing answers (NaN cells)."""
+        """The number of missing answers (NaN or None cells)."""
+        if self.X.dtype == object:
+            return int(np.equal(self.X, None).sum())
         return int(np.isnan(self.X).sum())
 
 
@@ -127,11 +144,15 @@ class ValueRule:
         and their lines).
     hint : str, default=""
         What the user can do about it (recode, an option), appended.
+    categories : bool, default=False
+        Whether the cells are category labels, kept by
+        :func:`category_values`, rather than read as floats.
     """
 
     accepts: Callable[[float | None], bool]
     problem: str
     hint: str = ""
+    categories: bool = False
 
 
 #: 0/1 answers, or missing.
@@ -147,6 +168,51 @@ NUMBERS = ValueRule(
     "column {name!r} has values that are not numbers: {found}. Use numbers, or "
     "an empty cell, NA or NaN for a missing answer.",
 )
+
+
+#: Any label: numbers by value, other text as written (see category_values).
+CATEGORIES = ValueRule(lambda value: True, "", categories=True)
+
+
+def _category_number(text):
+    """A cell's number as a category: an int when whole, a float otherwise.
+
+    Whole numbers become ints so that ``1`` and ``1.0`` are one category,
+    printed ``1``; digits are read as an int first, exactly however many
+    there are.
+    """
+    try:
+        return int(text)
+    except ValueError:
+        value = float(text)  # parse_cell read it already
+        return int(value) if value.is_integer() else value
+
+
+def category_values(texts):
+    """One column's cells as the categories a model of categories fits.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The cells of the column.
+
+    Returns
+    -------
+    values : list of int, float, str or None
+        None for a missing cell (empty, NA, NaN: :data:`MISSING_TOKENS`).
+        When every other cell is a finite number, the numbers (ints when
+        whole), so that they sort by value: ``2`` before ``10``. Otherwise
+        every cell is a label, its text as written with the blanks around it
+        stripped (``"1"`` and ``"1.0"`` are then two labels).
+    """
+    stripped = [text.strip() for text in texts]
+    # Each distinct cell is read once: a column holds few.
+    observed = {text for text in stripped if text.lower() not in MISSING_TOKENS}
+    if all(parse_cell(text) is not None for text in observed):
+        value_of = {text: _category_number(text) for text in observed}
+    else:
+        value_of = {text: text for text in observed}
+    return [value_of.get(text) for text in stripped]  # None: missing
 
 
 def _quote_values(found):
@@ -180,17 +246,19 @@ def _records(lines):
 def _check_header(line, header):
     """The stripped column names; a DataError when they cannot name columns.
 
-    A header of zeros, ones and missing cells is taken for a data row: the
-    file has no header.
+    A header of numbers and missing cells (``0,1,1``, or category codes and
+    counts such as ``3,5,2``) is taken for a data row: the file has no
+    header.
     """
     names = [name.strip() for name in header]
     values = [parse_cell(name) for name in names]
-    if all(_is_binary(value) for value in values) and not all(
+    if all(_is_number(value) for value in values) and not all(
         math.isnan(value) for value in values
     ):
         raise DataError(
             f"line {line} ({','.join(header)!r}) looks like data, not a header: "
-            "the first line must name the columns, e.g. 'item1,item2,item3'."
+            "the first line must name the columns, e.g. 'item1,item2,item3' "
+            "(a first line of numbers only is taken for data)."
         )
     seen = {}
     for position, name in enumerate(names, start=1):
@@ -253,34 +321,51 @@ def _column_problems(name, texts, values, row_lines, rule):
     ]
 
 
-def parse_table(lines, *, weights_column=None, values=BINARY, source="the file"):
-    """Parse CSV text into a :class:`Table`.
+@dataclass(frozen=True)
+class Records:
+    """The cells of a data file, as text, checked for shape.
+
+    Attributes
+    ----------
+    names : tuple of str
+        The column names of the header, stripped.
+    rows : tuple of (int, list of str)
+        Each data row: the line where it starts and its cells, as many as
+        there are names.
+    source : str
+        How to name the data in messages.
+    """
+
+    names: tuple
+    rows: tuple
+    source: str
+
+    def item_indices(self, weights_column=None):
+        """The positions of the item columns: all but ``weights_column``."""
+        return [j for j, name in enumerate(self.names) if name != weights_column]
+
+
+def parse_records(lines, source="the file"):
+    """Parse CSV text into :class:`Records`: the header and the rows, as text.
 
     Parameters
     ----------
     lines : iterable of str
         The text, e.g. an open file (opened with ``newline=""``) or
         ``text.splitlines(keepends=True)``.
-    weights_column : str, default=None
-        The name of a column of frequencies (non-negative numbers, none
-        missing), left out of the items.
-    values : ValueRule, default=BINARY
-        What the items may hold: 0 or 1 by default.
     source : str, default="the file"
         How to name the data in messages.
 
     Returns
     -------
-    table : Table
+    records : Records
 
     Raises
     ------
     DataError
-        If there is no header or no data row, a row has more or fewer cells
-        than the header, a column name is empty or repeated, the weights
-        column is missing or holds a bad value, an item holds a value that
-        ``values`` refuses (every such column is named), or an item has no
-        observed value among the rows with a positive weight.
+        If there is no header or no data row, the header looks like data, a
+        column name is empty or repeated, or a row has more or fewer cells
+        than the header.
     """
     records = _records(lines)
     first = next(records, None)
@@ -290,6 +375,13 @@ def parse_table(lines, *, weights_column=None, values=BINARY, source="the file")
             "row per respondent (or per response pattern)."
         )
     names = _check_header(*first)
+    if len(names) == 1 and _separator_hint(names):
+        # Any text is a category label: a file of another separator would
+        # be read as one column of labels.
+        raise DataError(
+            f"the header (line {first[0]}) names a single column, {names[0]!r}."
+            + _separator_hint(names)
+        )
     rows = list(records)
     if not rows:
         raise DataError(f"{source} has a header but no data rows.")
@@ -299,12 +391,65 @@ def parse_table(lines, *, weights_column=None, values=BINARY, source="the file")
                 f"line {line} has {len(cells)} cell{'s' if len(cells) != 1 else ''} "
                 f"but the header has {len(names)} columns." + _separator_hint(cells)
             )
+    return Records(tuple(names), tuple(rows), source)
 
+
+def accepts_every_item(records, values, weights_column=None):
+    """Whether ``values`` accepts every cell of every item column.
+
+    Parameters
+    ----------
+    records : Records
+    values : ValueRule
+    weights_column : str, default=None
+        A column that is no item.
+
+    Returns
+    -------
+    accepted : bool
+    """
+    verdicts = {}  # by text: a file holds few distinct cells
+    for j in records.item_indices(weights_column):
+        for _, cells in records.rows:
+            text = cells[j]
+            verdict = verdicts.get(text)
+            if verdict is None:
+                verdict = verdicts[text] = values.accepts(parse_cell(text))
+            if not verdict:
+                return False
+    return True
+
+
+def build_table(records, *, weights_column=None, values=BINARY):
+    """The :class:`Table` a model fits, from the cells of a file.
+
+    Parameters
+    ----------
+    records : Records
+    weights_column : str, default=None
+        The name of a column of frequencies (non-negative numbers, none
+        missing), left out of the items.
+    values : ValueRule, default=BINARY
+        What the items may hold: 0 or 1 by default. With
+        :data:`CATEGORIES`, the cells are kept as category labels
+        (:func:`category_values`) in an object array.
+
+    Returns
+    -------
+    table : Table
+
+    Raises
+    ------
+    DataError
+        If the weights column is missing or holds a bad value, an item holds
+        a value that ``values`` refuses (every such column is named), or an
+        item has no observed value among the rows with a positive weight.
+    """
+    names, rows, source = records.names, records.rows, records.source
     weights = None
-    skip = None
     if weights_column is not None:
-        skip, weights = _weights(names, rows, weights_column)
-    item_indices = [j for j in range(len(names)) if j != skip]
+        _, weights = _weights(list(names), rows, weights_column)
+    item_indices = records.item_indices(weights_column)
     if not item_indices:
         raise DataError(
             f"{source} has no item column besides the weights column "
@@ -313,17 +458,22 @@ def parse_table(lines, *, weights_column=None, values=BINARY, source="the file")
 
     row_lines = [line for line, _ in rows]
     positive = np.ones(len(rows), dtype=bool) if weights is None else weights > 0
-    X = np.empty((len(rows), len(item_indices)))
+    X = np.empty((len(rows), len(item_indices)), object if values.categories else None)
     problems = []
     for column, j in enumerate(item_indices):
         texts = [cells[j] for _, cells in rows]
-        parsed = [parse_cell(text) for text in texts]
-        messages = _column_problems(names[j], texts, parsed, row_lines, values)
-        if messages:
-            problems += messages
-            continue
-        X[:, column] = parsed
-        if np.all(np.isnan(X[positive, column])):
+        if values.categories:
+            X[:, column] = category_values(texts)
+            missing = np.equal(X[:, column], None)
+        else:
+            parsed = [parse_cell(text) for text in texts]
+            messages = _column_problems(names[j], texts, parsed, row_lines, values)
+            if messages:
+                problems += messages
+                continue
+            X[:, column] = parsed
+            missing = np.isnan(X[:, column])
+        if np.all(missing[positive]):
             where = (
                 " among the rows with a positive weight" if weights is not None else ""
             )
@@ -339,6 +489,35 @@ def parse_table(lines, *, weights_column=None, values=BINARY, source="the file")
         weights=weights,
         weights_column=weights_column,
         lines=tuple(row_lines),
+    )
+
+
+def parse_table(lines, *, weights_column=None, values=BINARY, source="the file"):
+    """Parse CSV text into a :class:`Table`.
+
+    :func:`parse_records`, then :func:`build_table`.
+
+    Parameters
+    ----------
+    lines : iterable of str
+        The text, e.g. an open file (opened with ``newline=""``) or
+        ``text.splitlines(keepends=True)``.
+    weights_column, values
+        As in :func:`build_table`.
+    source : str, default="the file"
+        How to name the data in messages.
+
+    Returns
+    -------
+    table : Table
+
+    Raises
+    ------
+    DataError
+        If :func:`parse_records` or :func:`build_table` refuses the text.
+    """
+    return build_table(
+        parse_records(lines, source), weights_column=weights_column, values=values
     )
 
 
@@ -358,8 +537,8 @@ def _decode(data, source):
         ) from None
 
 
-def read_table(path, *, weights_column=None, values=BINARY, stdin=None):
-    """Read and parse a CSV file (``"-"``: standard input).
+def read_records(path, *, stdin=None):
+    """Read a CSV file (``"-"``: standard input) into :class:`Records`.
 
     Standard input is read as a file is: its bytes are decoded as UTF-8, a
     byte-order mark skipped, whatever the locale's encoding.
@@ -367,8 +546,6 @@ def read_table(path, *, weights_column=None, values=BINARY, stdin=None):
     Parameters
     ----------
     path : str
-    weights_column, values
-        As in :func:`parse_table`.
     stdin : file, default=None
         What ``"-"`` reads, binary or text; None means ``sys.stdin`` (its
         bytes, ``sys.stdin.buffer``). A text stream without a ``buffer``
@@ -376,13 +553,13 @@ def read_table(path, *, weights_column=None, values=BINARY, stdin=None):
 
     Returns
     -------
-    table : Table
+    records : Records
 
     Raises
     ------
     DataError
         If the file cannot be opened or decoded (UTF-8; a byte-order mark is
-        skipped), or :func:`parse_table` refuses it.
+        skipped), or :func:`parse_records` refuses it.
     """
     if path == "-":
         source = "standard input"
@@ -408,11 +585,33 @@ def read_table(path, *, weights_column=None, values=BINARY, stdin=None):
     else:  # a text stream: decoded by its owner; only the mark is left
         text = data.removeprefix("\ufeff")
     # newline="": line breaks reach the csv module as they are, as it needs.
-    return parse_table(
-        io.StringIO(text, newline=""),
-        weights_column=weights_column,
-        values=values,
-        source=source,
+    return parse_records(io.StringIO(text, newline=""), source)
+
+
+def read_table(path, *, weights_column=None, values=BINARY, stdin=None):
+    """Read and parse a CSV file (``"-"``: standard input) into a :class:`Table`.
+
+    :func:`read_records`, then :func:`build_table`.
+
+    Parameters
+    ----------
+    path : str
+    weights_column, values
+        As in :func:`build_table`.
+    stdin : file, default=None
+        As in :func:`read_records`.
+
+    Returns
+    -------
+    table : Table
+
+    Raises
+    ------
+    DataError
+        If :func:`read_records` or :func:`build_table` refuses the file.
+    """
+    return build_table(
+        read_records(path, stdin=stdin), weights_column=weights_column, values=values
     )
 
 

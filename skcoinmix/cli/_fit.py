@@ -24,7 +24,14 @@ from sklearn.exceptions import ConvergenceWarning
 from .. import fit_report
 from . import _models
 from ._argtypes import finite_float, integer_at_least
-from ._csv import DataError, check_writable, format_posteriors, read_table
+from ._csv import (
+    DataError,
+    accepts_every_item,
+    build_table,
+    check_writable,
+    format_posteriors,
+    read_records,
+)
 from ._text import format_table
 
 #: The fit command's defaults, suited to latent class analysis: many random
@@ -41,21 +48,26 @@ EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
 
 FIT_DESCRIPTION = """\
-Fit a latent class model (a mixture of Bernoulli distributions, by EM) to a
-CSV file and print its fit report: class sizes, item-response
-probabilities, log-likelihood, AIC, BIC, G-squared, chi-squared, entropy.
+Fit a latent class model (a mixture of Bernoulli or categorical
+distributions, by EM) to a CSV file and print its fit report: class sizes,
+item-response probabilities, log-likelihood, AIC, BIC, G-squared,
+chi-squared, entropy.
 
 The file needs a header naming the columns, then one row per respondent
 (or per response pattern, with --weights-column). Answers are 0 or 1
-("0.0" and "1.0" too); an empty cell, NA or NaN (any case) is a missing
-answer, handled by full-information maximum likelihood. Blank lines are
-skipped. Every column except the weights column is an item.
+("0.0" and "1.0" too), or categories: codes such as poLCA's 1, 2, 3 or text
+labels. An empty cell, NA or NaN (any case) is a missing answer, handled by
+full-information maximum likelihood. Blank lines are skipped. Every column
+except the weights column is an item.
 
 With a range of numbers of classes (--n-components 1-6), one model is fitted
 per number and one line printed for each; the lowest BIC is marked.
 
---model chooses the model; the default, auto, fits 0/1 answers with the
-Bernoulli model (a latent class model).
+--model chooses the model; the default, auto, fits a file of 0/1 answers
+with the Bernoulli model (a latent class model of binary items) and any
+other file with the categorical model (latent class analysis as poLCA fits
+it): a column of numbers has them as categories, sorted by value; any other
+column has its labels as written, sorted alphabetically.
 
 Errors in the file or the options are reported on stderr with exit status 2."""
 
@@ -63,6 +75,7 @@ FIT_EPILOG = """\
 examples:
   python -m skcoinmix fit answers.csv --n-components 3 --random-state 0
   python -m skcoinmix fit answers.csv --n-components 1-5 --json
+  python -m skcoinmix fit gss82.csv --n-components 3 --n-init 20 --tol 1e-13
   python -m skcoinmix fit patterns.csv --n-components 2 --weights-column count \\
       --posteriors posteriors.csv"""
 
@@ -107,8 +120,8 @@ def add_command(commands, prog):
     fit = commands.add_parser(
         "fit",
         prog=f"{prog} fit",
-        help="fit a latent class model to a CSV file (0/1 answers, or counts with "
-        "--model binomial)",
+        help="fit a latent class model to a CSV file (0/1 answers, categories, "
+        "or counts with --model binomial)",
         description=FIT_DESCRIPTION,
         epilog=FIT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -189,7 +202,7 @@ class FittedModel(NamedTuple):
     warnings: list
 
 
-def fit_model(table, estimator):
+def fit_model(table, estimator, item_labels=None):
     """Fit a model to a parsed table and report it.
 
     Parameters
@@ -198,6 +211,9 @@ def fit_model(table, estimator):
     estimator : estimator
         Unfitted, as a registry entry builds it (:mod:`._models`); fitted
         here, in place.
+    item_labels : callable, default=None
+        ``item_labels(columns, estimator)``: the labels of the report's item
+        rows (a registry entry's); None: the table's columns.
 
     Returns
     -------
@@ -225,7 +241,16 @@ def fit_model(table, estimator):
                 f"cannot report on {n_components} classes with the weights of "
                 f"column {table.weights_column!r}: {exc}"
             ) from None
-    report = dataclasses.replace(report, item_labels=tuple(table.columns))
+    labels = (
+        tuple(table.columns) if item_labels is None else item_labels(table.columns, est)
+    )
+    report = dataclasses.replace(
+        report,
+        item_labels=labels,
+        largest_bivariate_residuals=_named_pairs(
+            report.largest_bivariate_residuals, table.columns
+        ),
+    )
     messages = []
     for warning in caught:
         if issubclass(warning.category, ConvergenceWarning):
@@ -263,12 +288,25 @@ def _data_summary(name, table):
     return text + "."
 
 
-def _settings_summary(args, model):
+def _settings_summary(args, choice):
+    reason = f" ({choice.reason})" if choice.reason else ""
     return (
         f"EM: {args.n_init} random start{'s' if args.n_init != 1 else ''} per "
         f"model, tol={args.tol:g}, max_iter={args.max_iter}, "
-        f"random_state={args.seed}, {model.settings(args)}."
+        f"random_state={args.seed}, {choice.model.settings(args)}{reason}."
     )
+
+
+def _named_pairs(pairs, columns):
+    """The report's pairs of items named after the table's columns.
+
+    The estimator is fitted to an unnamed array, so the report names item
+    ``j`` ``"item j"``.
+    """
+    if pairs is None:
+        return None
+    names = {f"item {j}": str(name) for j, name in enumerate(columns)}
+    return tuple((names[a], names[b], value, df) for a, b, value, df in pairs)
 
 
 def comparison_table(reports, best):
@@ -341,10 +379,18 @@ def run(args, prog="skcoinmix fit", stdout=None, stderr=None):
     stderr = sys.stderr if stderr is None else stderr
     progress = stderr.isatty()
     try:
-        spec, values = _models.resolve(args)
+        candidates = _models.resolve(args)
         if args.posteriors is not None:
             check_writable(args.posteriors, None if args.data == "-" else args.data)
-        table = read_table(args.data, weights_column=args.weights_column, values=values)
+        records = read_records(args.data)
+        chosen = _models.choose(
+            candidates,
+            lambda values: accepts_every_item(records, values, args.weights_column),
+        )
+        spec = chosen.model
+        table = build_table(
+            records, weights_column=args.weights_column, values=chosen.values
+        )
         choice = args.n_components
         _check_enough_rows(table, max(choice.values))
         models = []
@@ -366,7 +412,7 @@ def run(args, prog="skcoinmix fit", stdout=None, stderr=None):
                 max_iter=args.max_iter,
                 random_state=args.seed,
             )
-            fitted = fit_model(table, estimator)
+            fitted = fit_model(table, estimator, spec.item_labels)
             if progress:
                 print(f" done in {time.perf_counter() - started:.1f} s", file=stderr)
             for message in fitted.warnings:
@@ -396,12 +442,12 @@ def run(args, prog="skcoinmix fit", stdout=None, stderr=None):
         print(json.dumps(output, indent=2), file=stdout)
     elif choice.is_range:
         print(_data_summary(name, table), file=stdout)
-        print(_settings_summary(args, spec), file=stdout)
+        print(_settings_summary(args, chosen), file=stdout)
         print(file=stdout)
         print(comparison_table(reports, best), file=stdout)
     else:
         print(_data_summary(name, table), file=stdout)
-        print(_settings_summary(args, spec), file=stdout)
+        print(_settings_summary(args, chosen), file=stdout)
         print(file=stdout)
         print(reports[0], file=stdout)
     return 0

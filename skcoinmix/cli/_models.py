@@ -7,9 +7,12 @@ estimator, and how to describe its settings. The command itself names no
 model. Adding one is an entry here plus its options (binomial counts below
 are one).
 
-``--model auto`` (the default) fits the model marked ``auto``: Bernoulli,
-for 0/1 answers. A model of counts must never be marked ``auto``: counts
-and category codes look alike, so only the user can tell which is meant.
+``--model auto`` (the default) chooses among the models marked ``auto``,
+in registry order, the first whose values accept every item of the file:
+Bernoulli for 0/1 answers, else the categorical model, which takes any
+labels. A model of counts must never be marked ``auto``: counts and
+category codes look alike, so only the user can tell which is meant (under
+``auto``, numbers other than 0/1 are categories).
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -18,18 +21,22 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from .. import BernoulliMixtureEM, BinomialMixtureEM
+from .. import BernoulliMixtureEM, BinomialMixtureEM, CategoricalMixtureEM
+from .._report import category_row_label
 from ._argtypes import finite_float, integer_at_least
-from ._csv import BINARY, NUMBERS, ValueRule
+from ._csv import BINARY, CATEGORIES, NUMBERS, ValueRule
 
 __all__ = [
     "AUTO",
     "MODELS",
     "MODEL_OPTIONS",
+    "Choice",
     "CliModel",
     "OptionError",
     "add_arguments",
+    "choose",
     "dest",
     "resolve",
 ]
@@ -67,7 +74,13 @@ class CliModel:
         ``settings(args) -> str``: its options, for the line that describes
         the fit ("binarize=none (0/1 data)").
     auto : bool, default=False
-        Whether ``--model auto`` fits it (one model at most).
+        Whether ``--model auto`` may choose it: the first such model (in
+        registry order) whose values accept every item of the file.
+    item_labels : callable, default=None
+        ``item_labels(columns, estimator) -> tuple of str``: the labels of
+        the rows of the report's item table, from the names of the item
+        columns and the fitted estimator; None: the column names, one row
+        per item.
     """
 
     name: str
@@ -78,6 +91,7 @@ class CliModel:
     build: Callable
     settings: Callable
     auto: bool = False
+    item_labels: Callable | None = None
 
 
 #: The options of the models, by flag: keyword arguments of
@@ -97,14 +111,20 @@ MODEL_OPTIONS = {
 }
 
 _BINARIZE_HINT = (
-    " Recode or drop the column, or pass --binarize THRESHOLD to read numbers "
-    "above THRESHOLD as 1 and the others as 0."
+    " Recode or drop the column, pass --binarize THRESHOLD to read numbers "
+    "above THRESHOLD as 1 and the others as 0, or fit each value as a category "
+    "with --model categorical."
+)
+
+_WORDS_HINT = (
+    " --binarize reads numbers only: to fit labels, pass --model categorical "
+    "without --binarize."
 )
 
 
 def _bernoulli_values(args):
     if args.binarize is not None:
-        return NUMBERS
+        return dataclasses.replace(NUMBERS, hint=_WORDS_HINT)
     return dataclasses.replace(BINARY, hint=_BINARIZE_HINT)
 
 
@@ -126,6 +146,15 @@ def _binomial_values(args):
         + str(n)
         + ": {found}. Counts must lie between 0 and --n-trials, with an empty "
         "cell, NA or NaN for a missing count.",
+    )
+
+
+def _categorical_item_labels(columns, estimator):
+    """One row per category of each item: ``"PURPOSE = 1"``, in ``categories_`` order."""
+    return tuple(
+        category_row_label(name, value)
+        for name, values in zip(columns, estimator.categories_, strict=True)
+        for value in values.tolist()
     )
 
 
@@ -155,6 +184,20 @@ MODELS = {
         ),
         settings=lambda args: f"n_trials={args.n_trials}",
     ),
+    # Auto after bernoulli: what is not 0/1 is taken for categories.
+    "categorical": CliModel(
+        name="categorical",
+        help="latent class model of categories, codes such as poLCA's 1, 2, 3 "
+        "(sorted by value) or text labels (sorted as text) "
+        "(CategoricalMixtureEM)",
+        data="category codes or labels",
+        options=(),
+        values=lambda args: CATEGORIES,
+        build=lambda args, **common: CategoricalMixtureEM(**common),
+        settings=lambda args: "categorical model",
+        auto=True,
+        item_labels=_categorical_item_labels,
+    ),
 }
 
 
@@ -165,15 +208,21 @@ def dest(flag):
 
 def add_arguments(parser):
     """Add ``--model`` and every model's options to the parser of ``fit``."""
-    auto = _auto_model()
     choices = "; ".join(f"{model.name}: {model.help}" for model in MODELS.values())
+    *first, last = _auto_models()
+    auto = ", else ".join(
+        [
+            *(f"{model.name} if every item holds {model.data}" for model in first),
+            f"{last.name} (for {last.data})",
+        ]
+    )
     group = parser.add_argument_group("model")
     group.add_argument(
         "--model",
         choices=[AUTO, *MODELS],
         default=AUTO,
-        help=f"the model to fit. {choices}; {AUTO} (the default): {auto.name}, "
-        f"for {auto.data} (the other models are fitted only when named)",
+        help=f"the model to fit. {choices}; {AUTO} (the default): {auto} "
+        "(the other models are fitted only when named)",
     )
     for flag, kwargs in MODEL_OPTIONS.items():
         users = " or ".join(m.name for m in MODELS.values() if flag in m.options)
@@ -185,12 +234,22 @@ def add_arguments(parser):
         )
 
 
-def _auto_model():
-    return next(model for model in MODELS.values() if model.auto)
+def _auto_models():
+    return [model for model in MODELS.values() if model.auto]
+
+
+class Choice(NamedTuple):
+    """The model to fit, the values its items may hold, and why it was chosen."""
+
+    model: CliModel
+    values: ValueRule
+    #: Why ``--model auto`` chose it, for the line describing the fit; None
+    #: when the model was named, or was the first that auto tries.
+    reason: str | None = None
 
 
 def resolve(args):
-    """The model to fit and the values its columns may hold.
+    """The models the file may be fitted with, and the values of their items.
 
     Parameters
     ----------
@@ -199,32 +258,60 @@ def resolve(args):
 
     Returns
     -------
-    model : CliModel
-    values : ValueRule
-        With ``--model auto``, its hint also says that ``--model`` chooses
-        the model.
+    candidates : list of Choice
+        One when ``--model`` names the model; with ``--model auto``, the
+        models marked ``auto`` that take every model option given, in
+        registry order: :func:`choose` picks one once the file is read.
 
     Raises
     ------
     OptionError
-        If an option of another model is given.
+        If an option of another model is given, or the options of a model
+        are incomplete.
     """
     chosen_by_auto = args.model == AUTO
-    model = _auto_model() if chosen_by_auto else MODELS[args.model]
+    models = _auto_models() if chosen_by_auto else [MODELS[args.model]]
     for flag in MODEL_OPTIONS:
-        if flag not in model.options and getattr(args, dest(flag)) is not None:
+        if getattr(args, dest(flag)) is None:
+            continue
+        takers = [model for model in models if flag in model.options]
+        if not takers:
             users = " or ".join(m.name for m in MODELS.values() if flag in m.options)
-            how = f"--model {AUTO} fits {model.name}" if chosen_by_auto else ""
+            names = " or ".join(model.name for model in models)
+            if not chosen_by_auto:
+                raise OptionError(
+                    f"{flag} is an option of --model {users}, not of {names}."
+                )
             raise OptionError(
-                f"{flag} is an option of --model {users}, not of {model.name}"
-                + (f" ({how}); pass --model {users}" if how else "")
-                + "."
+                f"{flag} is an option of --model {users}, not of {names} (the "
+                f"models --model {AUTO} chooses from); pass --model {users}."
             )
-    values = model.values(args)
-    if chosen_by_auto and values.hint:
-        others = [name for name in MODELS if name != model.name]
-        hint = f" --model {AUTO} fits the {model.name} model, for {model.data}"
-        if others:
-            hint += f"; for other data, name the model: --model {' or '.join(others)}"
-        values = dataclasses.replace(values, hint=f"{values.hint}{hint}.")
-    return model, values
+        models = takers  # an option chooses the models that take it
+    return [Choice(model, model.values(args)) for model in models]
+
+
+def choose(candidates, accepts_every_item):
+    """The first candidate whose values accept every item of the file.
+
+    Parameters
+    ----------
+    candidates : list of Choice
+        From :func:`resolve`.
+    accepts_every_item : callable
+        ``accepts_every_item(values) -> bool`` for a :class:`~._csv.ValueRule`.
+
+    Returns
+    -------
+    choice : Choice
+        The last candidate when none accepts every item: building its table
+        then says which items it refuses. ``reason`` says why a candidate
+        after the first was chosen.
+    """
+    for choice in candidates[:-1]:
+        if accepts_every_item(choice.values):
+            return choice
+    last = candidates[-1]
+    if len(candidates) == 1:
+        return last
+    refused = " nor ".join(choice.model.data for choice in candidates[:-1])
+    return last._replace(reason=f"--model {AUTO}: not only {refused}")
