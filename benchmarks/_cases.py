@@ -5,7 +5,9 @@ one right after the other, so that a busy machine shifts both alike.
 """
 
 import sys
+import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 from _contenders import (
@@ -16,25 +18,38 @@ from _contenders import (
     gaussian_fit,
     row_sums,
     skcoinmix_binomial_fit,
+    skcoinmix_categorical_fit,
+    skcoinmix_categorical_solution,
     skcoinmix_default_init,
     skcoinmix_fit,
+    solution_tolerance,
+    stepmix_categorical_fit,
+    stepmix_categorical_solution,
     stepmix_fit,
     transposed_forms,
 )
 from _data import (
     Start,
+    categorical_prototypes,
     coin_prototypes,
+    fixed_categorical_start,
     fixed_start,
+    one_hot,
+    planted_categorical,
     planted_dense,
     planted_sparse,
     random_prototypes,
 )
 from _memory import FIT_BYTES_PER_ENTRY, require_memory, run_child
-from _report import Row, Target
+from _report import CATEGORICAL_BLOCK, Row, Target
 from _timing import median_seconds, time_bare_loop, time_per_iteration
 
 #: A peer must be this many times slower per iteration than skcoinmix.
 PEER_TARGET = Target(">=", 3.0)
+#: StepMix's categorical model must be this many times slower per iteration.
+CATEGORICAL_PEER_TARGET = Target(">=", 5.0)
+#: The polytomous data sets (poLCA's codes 1..C), shipped with the tests.
+TEST_DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 #: R.T @ X slower than (X.T @ R).T by more than this prints a warning.
 TRANSPOSED_WARNING = 2.0
 #: The seed notebook's guesses for its two coins.
@@ -562,6 +577,231 @@ class MemoryCase:
         ]
 
 
+@dataclass(frozen=True)
+class CategoricalMemoryCase:
+    """uint8 category codes (n, d items, C categories, K): peak memory of a fit."""
+
+    name: str
+    shape: tuple
+    quick_shape: tuple
+    bound: float = 2.0
+    readme_block = CATEGORICAL_BLOCK
+
+    def run(self, ctx):
+        n, d, C, K = self.quick_shape if ctx.quick else self.shape
+        case = "memory: " + _categorical_case_name(n, d, C, K)
+        ctx.log("  peak memory (subprocess) ...")
+        result = run_child("categorical", n, d, K, "--categories", C)
+        return [memory_row(ctx, case, result, "input bytes (uint8 codes)", self.bound)]
+
+
+def _categorical_case_name(n, d, C, K):
+    return f"categorical: {_short(n)} x {d} items x {C} categories, K={K}"
+
+
+@dataclass(frozen=True)
+class CategoricalCase:
+    """Category codes (CategoricalMixtureEM) against their one-hot products and StepMix.
+
+    ``shape`` is (n rows, d items, C categories each, K classes); the codes
+    are stored as uint8 ``0..C-1``.
+    """
+
+    name: str
+    shape: tuple
+    quick_shape: tuple
+    readme_block = CATEGORICAL_BLOCK
+
+    def run(self, ctx):
+        n, d, C, K = self.quick_shape if ctx.quick else self.shape
+        case = _categorical_case_name(n, d, C, K)
+        codes = planted_categorical(categorical_prototypes(K, d, C), n)
+        start = fixed_categorical_start(K, d, C)
+        # The bare products of the encoding: the (n, d C) one-hot matrix in
+        # float64, built once, outside every timing.
+        products = bare_products(one_hot(codes, C), K)
+        measure_call(ctx, "bare one-hot products", products, ctx.settings.cheap_repeats)
+        em = measure_em(
+            ctx,
+            "skcoinmix categorical uint8",
+            skcoinmix_categorical_fit(codes, start),
+            references={"one-hot": products},
+        )
+        label = "StepMix categorical"
+        try:
+            stepmix = measure_em(ctx, label, stepmix_categorical_fit(codes, K))
+        except Exception as exc:  # a peer that fails is reported, not fatal
+            ctx.warn(f"[{case}] {label} failed: {exc!r}")
+            stepmix_row = not_run(case, label, f"failed: {type(exc).__name__}")
+        else:
+            stepmix_row = Row(
+                case,
+                label,
+                stepmix.per_iteration,
+                "skcoinmix categorical",
+                em.per_iteration,
+                CATEGORICAL_PEER_TARGET,
+            )
+        return [
+            Row(
+                case,
+                "skcoinmix categorical uint8",
+                em.per_iteration,
+                "bare one-hot products float64",
+                em.references["one-hot"],
+                Target("<=", 1.5),
+                note=f"(n, {d * C}) @ ({d * C}, K), (K, n) @ (n, {d * C})",
+            ),
+            overhead_row(case, "skcoinmix categorical", em),
+            stepmix_row,
+        ]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A time-to-solution problem: codes ``0..C-1``, K, and the mean for the rule.
+
+    ``reference_mean`` is the ``|mean|`` of the stopping rule
+    (:func:`solution_tolerance`) for skcoinmix, which has no relative
+    tolerance: the mean log-likelihood per row of a published maximum, or of
+    the planted parameters.
+    """
+
+    label: str
+    codes: np.ndarray
+    n_components: int
+    reference_mean: float
+    published: float | None = None
+
+
+def _polytomous_codes(name, columns=None):
+    import pandas as pd  # a benchmark-only use
+
+    frame = pd.read_csv(TEST_DATA / name)
+    if columns is not None:
+        frame = frame[columns].dropna()
+    return frame.to_numpy().astype(np.uint8) - 1  # poLCA's 1..C as 0..C-1
+
+
+ELECTION_ITEMS = [
+    f"{trait}{candidate}"
+    for candidate in "GB"
+    for trait in ["MORAL", "CARES", "KNOW", "LEAD", "DISHON", "INTEL"]
+]
+
+
+def _planted_mean(codes, prototypes):
+    """Mean log-likelihood per row of the planted mixture (uniform weights)."""
+    K, d, _ = prototypes.shape
+    log_joint = np.full((codes.shape[0], K), -np.log(K))
+    for j in range(d):
+        log_joint += np.log(prototypes[:, j, codes[:, j]]).T
+    top = log_joint.max(axis=1, keepdims=True)
+    return float(np.mean(top[:, 0] + np.log(np.exp(log_joint - top).sum(axis=1))))
+
+
+@dataclass(frozen=True)
+class CategoricalSolutionCase:
+    """Time to solution: 20 random starts to a tight tolerance, skcoinmix and StepMix.
+
+    Both stop a start when the change of the mean log-likelihood per row is
+    below ``max(1e-10 / N, 1e-14 |mean|)``; both are timed ``repeats`` times
+    (the median is kept), one after the other, and the maxima they reach are
+    reported (total log-likelihood, as poLCA prints it).
+    """
+
+    name: str
+    synthetic: tuple = (100_000, 20, 5, 5)
+    quick_synthetic: tuple = (2_000, 20, 5, 5)
+    n_init: int = 20
+    quick_n_init: int = 2
+    max_iter: int = 100_000
+    repeats: int = 3
+    readme_block = CATEGORICAL_BLOCK
+
+    def problems(self, quick):
+        gss82 = _polytomous_codes("gss82.csv")
+        election = _polytomous_codes("election.csv", ELECTION_ITEMS)
+        n, d, C, K = self.quick_synthetic if quick else self.synthetic
+        prototypes = categorical_prototypes(K, d, C)
+        codes = planted_categorical(prototypes, n)
+        # poLCA's gss82 and election help pages.
+        return [
+            Problem("gss82, 1202 x 4 items", gss82, 3, -2754.545 / 1202, -2754.545),
+            Problem(
+                "election, 1311 x 12 items", election, 3, -16714.66 / 1311, -16714.66
+            ),
+            Problem(
+                f"synthetic {_short(n)} x {d} items x {C} categories",
+                codes,
+                K,
+                _planted_mean(codes, prototypes),
+            ),
+        ]
+
+    def run(self, ctx):
+        n_init = self.quick_n_init if ctx.quick else self.n_init
+        rows = []
+        for problem in self.problems(ctx.quick):
+            rows += self._problem_rows(ctx, problem, n_init)
+        return rows
+
+    def _timed(self, ctx, label, fit, repeats):
+        seconds, result = [], None
+        for _ in range(repeats):
+            started = time.perf_counter()
+            result = fit()
+            seconds.append(time.perf_counter() - started)
+        value = float(np.median(seconds))
+        ctx.log(f"  {label}: {value:.3g} s (median of {repeats})")
+        return value, result
+
+    def _problem_rows(self, ctx, problem, n_init):
+        codes, K = problem.codes, problem.n_components
+        N = codes.shape[0]
+        case = f"time to solution: {problem.label}, K={K}"
+        ctx.log(f"  {case}")
+        repeats = 1 if ctx.quick or N > 10_000 else self.repeats
+        tol = solution_tolerance(N, problem.reference_mean)
+        ours, est = self._timed(
+            ctx,
+            f"skcoinmix (tol {tol:.3g})",
+            skcoinmix_categorical_solution(codes, K, n_init, tol, self.max_iter),
+            repeats,
+        )
+        ours_max = est.lower_bound_ * N
+        published = (
+            f"; poLCA's published {problem.published}" if problem.published else ""
+        )
+        label = f"StepMix, {n_init} random starts"
+        try:
+            theirs, model = self._timed(
+                ctx,
+                label,
+                stepmix_categorical_solution(codes, K, n_init, self.max_iter),
+                repeats,
+            )
+        except Exception as exc:  # a peer that fails is reported, not fatal
+            ctx.warn(f"[{case}] {label} failed: {exc!r}")
+            return [not_run(case, label, f"failed: {type(exc).__name__}")]
+        theirs_max = model.lower_bound_ * N
+        ctx.log(f"  maxima: skcoinmix {ours_max:.6f}, StepMix {theirs_max:.6f}")
+        return [
+            Row(
+                case,
+                f"{label}, wall time",
+                theirs,
+                f"skcoinmix, {n_init} random starts",
+                ours,
+                note=(
+                    f"max log-likelihood: skcoinmix {ours_max:.3f} "
+                    f"({est.n_iter_} iterations in its best start), "
+                    f"StepMix {theirs_max:.3f}{published}"
+                ),
+            )
+        ]
+
+
 CASES = (
     DenseCase("100k-100", (100_000, 100, 10), (2_000, 100, 10)),
     DenseCase(
@@ -573,4 +813,10 @@ CASES = (
     TiedCase("tied", 1_000_000, 20_000),
     BinomialCase("binomial", (200_000, 100, 10), (4_000, 100, 10)),
     MemoryCase("memory", (1_000_000, 784, 10), (20_000, 784, 10)),
+    CategoricalCase("categorical", (100_000, 20, 5, 5), (4_000, 20, 5, 5)),
+    CategoricalCase("categorical-election", (200_000, 12, 4, 10), (4_000, 12, 4, 10)),
+    CategoricalSolutionCase("categorical-solution"),
+    CategoricalMemoryCase(
+        "categorical-memory", (1_000_000, 20, 5, 5), (20_000, 20, 5, 5)
+    ),
 )

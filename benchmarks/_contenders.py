@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
-from skcoinmix import BernoulliMixtureEM, BinomialMixtureEM
+from skcoinmix import BernoulliMixtureEM, BinomialMixtureEM, CategoricalMixtureEM
 
 
 def _quietly(func, *args):
@@ -57,6 +57,27 @@ def skcoinmix_binomial_fit(X, start, n_trials):
     return fit
 
 
+def skcoinmix_categorical_fit(codes, start):
+    """CategoricalMixtureEM from ``start`` (probabilities (K, d, C)), tol=0.
+
+    The categories are learned from the codes in every fit (``"auto"``), as a
+    user's fit learns them: that lands in the fixed per-fit time.
+    """
+    probs_init = [start.means[:, j] for j in range(start.means.shape[1])]
+
+    def fit(max_iter):
+        model = CategoricalMixtureEM(
+            n_components=start.n_components,
+            probs_init=probs_init,
+            weights_init=start.weights,
+            max_iter=max_iter,
+            tol=0.0,
+        )
+        return _quietly(model.fit, codes)
+
+    return fit
+
+
 def skcoinmix_default_init(X, n_components, **params):
     """A fit of 0 iterations with the default init: validation + init + one E-step."""
     model = BernoulliMixtureEM(
@@ -90,6 +111,94 @@ def stepmix_fit(X, n_components):
             random_state=0,
         )
         return _quietly(model.fit, X)
+
+    return fit
+
+
+def stepmix_categorical_fit(codes, n_components):
+    """StepMix's categorical model on codes ``0..C-1``, cheapest start, no stopping.
+
+    As :func:`stepmix_fit`: random responsibilities, ``abs_tol=rel_tol=0``.
+    StepMix one-hot encodes the codes itself (``integer_codes=True``), to
+    ``max_j C_j`` columns per item, in every E- and M-step.
+    """
+    from stepmix import StepMix
+
+    def fit(max_iter):
+        model = StepMix(
+            n_components=n_components,
+            measurement="categorical",
+            max_iter=int(max_iter),
+            abs_tol=0.0,
+            rel_tol=0.0,
+            n_init=1,
+            init_params="random",
+            progress_bar=0,
+            verbose=0,
+            random_state=0,
+        )
+        return _quietly(model.fit, codes)
+
+    return fit
+
+
+# ------------------------------------------------------------ time to solution
+def solution_tolerance(n_rows, mean_log_likelihood):
+    """The stopping rule on the mean log-likelihood per row's change.
+
+    ``max(1e-10 / N, 1e-14 |mean|)``: 1e-10 on the total log-likelihood, as
+    published LCA fits use, unless that is below float64's resolution of the
+    mean (1e-10 on a total of ~10^6 is).
+    """
+    return max(1e-10 / n_rows, 1e-14 * abs(mean_log_likelihood))
+
+
+def skcoinmix_categorical_solution(X, n_components, n_init, tol, max_iter, seed=0):
+    """CategoricalMixtureEM with ``n_init`` random starts, each run to ``tol``.
+
+    ``init_params="random"`` (random responsibilities, as StepMix's and
+    poLCA's random starts); ``tol`` on the change of the mean log-likelihood
+    per row, skcoinmix's only stopping rule. Returns the fitted estimator.
+    """
+
+    def fit():
+        return CategoricalMixtureEM(
+            n_components,
+            init_params="random",
+            n_init=n_init,
+            tol=tol,
+            max_iter=max_iter,
+            random_state=seed,
+        ).fit(X)
+
+    return fit
+
+
+def stepmix_categorical_solution(codes, n_components, n_init, max_iter, seed=0):
+    """StepMix's categorical model, ``n_init`` random starts, the same stopping rule.
+
+    StepMix stops a start when the change of its mean log-likelihood per row
+    is below ``abs_tol`` or, relative to the mean, below ``rel_tol``: with
+    ``abs_tol=1e-10 / N`` and ``rel_tol=1e-14`` that is exactly
+    :func:`solution_tolerance`, with ``|mean|`` taken at the current iterate.
+    Codes ``0..C-1``. Returns the fitted model.
+    """
+    from stepmix import StepMix
+
+    def fit():
+        model = StepMix(
+            n_components=n_components,
+            measurement="categorical",
+            max_iter=max_iter,
+            abs_tol=1e-10 / codes.shape[0],
+            rel_tol=1e-14,
+            n_init=n_init,
+            init_params="random",
+            progress_bar=0,
+            verbose=0,
+            random_state=seed,
+        )
+        return _quietly(model.fit, codes)
 
     return fit
 

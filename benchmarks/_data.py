@@ -1,4 +1,4 @@
-"""Benchmark data: binary matrices drawn from a planted mixture, and fixed starts.
+"""Benchmark data: binary matrices and category codes drawn from a planted mixture, and fixed starts.
 
 Rows are drawn in blocks of at most :data:`BLOCK_ENTRIES` entries straight
 into a ``uint8`` (or sparse) result, so that generating even 10^9 entries
@@ -21,8 +21,9 @@ class Start:
 
     Attributes
     ----------
-    means : ndarray of shape (K, d) or (K, 1)
-        Starting probabilities.
+    means : ndarray of shape (K, d), (K, 1) or (K, d, C)
+        Starting probabilities: of a one, or (categorical) of each of the
+        ``C`` categories of each item.
     weights : ndarray of shape (K,)
         Starting mixing weights.
     """
@@ -101,3 +102,53 @@ def planted_sparse(prototypes, n_rows, seed=0):
 def csr_bytes(X):
     """Bytes held by the three arrays of a CSR matrix."""
     return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+
+
+# --------------------------------------------------------------- categorical
+def categorical_prototypes(n_components, n_items, n_categories, seed=0):
+    """Planted category probabilities: (K, d, C), each (k, j) row Dirichlet(1)."""
+    rng = np.random.default_rng(seed)
+    return rng.dirichlet(np.ones(n_categories), size=(n_components, n_items))
+
+
+def planted_categorical(prototypes, n_rows, seed=0):
+    """Rows of a planted categorical mixture, uniform weights, as uint8 codes.
+
+    Parameters
+    ----------
+    prototypes : ndarray of shape (K, d, C)
+        Probability of each category for each component and item.
+    n_rows : int
+
+    Returns
+    -------
+    codes : ndarray of shape (n_rows, d), uint8
+        Category codes ``0..C-1``.
+    """
+    rng = np.random.default_rng(seed)
+    n_components, n_items, n_categories = prototypes.shape
+    # Inner boundaries of each (k, j) row's categories on (0, 1): (K, d, C - 1).
+    bounds = np.cumsum(prototypes, axis=2)[:, :, :-1].astype(np.float32)
+    codes = np.empty((n_rows, n_items), dtype=np.uint8)
+    for rows in _row_blocks(n_rows, n_items * n_categories):
+        size = rows.stop - rows.start
+        labels = rng.integers(n_components, size=size)
+        uniforms = rng.random((size, n_items, 1), dtype=np.float32)
+        codes[rows] = (uniforms >= bounds[labels]).sum(axis=2)
+    return codes
+
+
+def fixed_categorical_start(n_components, n_items, n_categories, seed=1):
+    """Category probabilities near uniform (Dirichlet(20)), uniform weights."""
+    rng = np.random.default_rng(seed)
+    probs = rng.dirichlet(np.full(n_categories, 20.0), size=(n_components, n_items))
+    return Start(probs, np.full(n_components, 1.0 / n_components))
+
+
+def one_hot(codes, n_categories):
+    """The (n, d C) float64 one-hot matrix of codes ``0..C-1``: the bare products' input."""
+    n_rows, n_items = codes.shape
+    out = np.zeros((n_rows, n_items * n_categories))
+    columns = codes + np.arange(n_items) * n_categories
+    np.put_along_axis(out, columns.astype(np.intp), 1.0, axis=1)
+    return out

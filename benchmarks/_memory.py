@@ -1,6 +1,6 @@
 """Peak memory of a fit, measured in a fresh subprocess.
 
-The child (``python _memory.py dense|sparse ...``) records its resident set
+The child (``python _memory.py dense|sparse|categorical ...``) records its resident set
 size after the imports (the baseline), builds the data, resets the peak to
 the current size (``/proc/self/clear_refs``, so that generating the data does
 not count), fits a few EM iterations, and prints one JSON line: peak minus
@@ -25,10 +25,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _contenders import skcoinmix_fit
+from _contenders import skcoinmix_categorical_fit, skcoinmix_fit
 from _data import (
+    categorical_prototypes,
     csr_bytes,
+    fixed_categorical_start,
     fixed_start,
+    planted_categorical,
     planted_dense,
     planted_sparse,
     random_prototypes,
@@ -124,11 +127,14 @@ def run_child(*args):
 # ---------------------------------------------------------------------- child
 def _parse(argv):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("kind", choices=["dense", "sparse"])
+    parser.add_argument("kind", choices=["dense", "sparse", "categorical"])
     parser.add_argument("n", type=int)
     parser.add_argument("d", type=int)
     parser.add_argument("K", type=int)
     parser.add_argument("--density", type=float, default=0.01)
+    parser.add_argument(
+        "--categories", type=int, default=5, help="categories per item (categorical)"
+    )
     parser.add_argument("--iters", type=int, default=3)
     parser.add_argument(
         "--compare-float64",
@@ -140,6 +146,10 @@ def _parse(argv):
 
 
 def _make_data(args):
+    if args.kind == "categorical":
+        prototypes = categorical_prototypes(args.K, args.d, args.categories)
+        X = planted_categorical(prototypes, args.n)
+        return X, X.nbytes
     if args.kind == "dense":
         X = planted_dense(random_prototypes(args.K, args.d, 0.1, 0.9), args.n)
         return X, X.nbytes
@@ -151,6 +161,8 @@ def _make_data(args):
 def _needed_bytes(args):
     """Rough bytes of data plus fit: uint8 dense, or CSR (12 bytes a one) x 4."""
     if args.kind == "dense":
+        return args.n * args.d * (1 + FIT_BYTES_PER_ENTRY)
+    if args.kind == "categorical":  # codes, plus as much again 9 times over
         return args.n * args.d * (1 + FIT_BYTES_PER_ENTRY)
     return int(args.n * args.d * args.density * 12 * 4)
 
@@ -171,9 +183,14 @@ def main(argv=None):
         print(json.dumps({"skipped": str(skipped)}))
         return
     X, input_bytes = _make_data(args)
-    start = fixed_start(args.K, args.d)
+    if args.kind == "categorical":
+        fit = skcoinmix_categorical_fit(
+            X, fixed_categorical_start(args.K, args.d, args.categories)
+        )
+    else:
+        fit = skcoinmix_fit(X, fixed_start(args.K, args.d))
     reset = reset_peak()
-    skcoinmix_fit(X, start)(args.iters)
+    fit(args.iters)
     result = {
         "baseline": baseline,
         "peak": peak_rss(),
@@ -181,6 +198,7 @@ def main(argv=None):
         "peak_was_reset": reset,
     }
     if args.compare_float64 != "no":
+        start = fixed_start(args.K, args.d)
         settings = FULL if args.compare_float64 == "full" else QUICK
         result |= _timings(
             time_per_iteration(skcoinmix_fit(X, start), settings), "uint8"

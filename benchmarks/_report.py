@@ -16,6 +16,20 @@ from pathlib import Path
 README_START = "<!-- results:start (written by run.py --write-readme) -->"
 README_END = "<!-- results:end -->"
 
+#: The README's blocks of results, each between its own markers: a run
+#: rewrites only the blocks of the cases it ran (``Case.readme_block``;
+#: "main" when a case names none).
+MAIN_BLOCK = "main"
+CATEGORICAL_BLOCK = "categorical"
+README_MARKERS = {
+    MAIN_BLOCK: (README_START, README_END, "Results"),
+    CATEGORICAL_BLOCK: (
+        "<!-- categorical-results:start (written by run.py --write-readme) -->",
+        "<!-- categorical-results:end -->",
+        "Results: the categorical model",
+    ),
+}
+
 _OPERATORS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge}
 
 
@@ -73,7 +87,9 @@ def format_quantity(value, unit):
     if math.isnan(value):
         return "nan"
     if unit == "GB":
-        return f"{value / 1e9:.2f} GB"
+        # Three significant digits below 0.1 GB (the categorical memory case
+        # measures tens of MB), two decimals above, as before.
+        return f"{value / 1e9:.2f} GB" if value >= 1e8 else f"{value / 1e9:.3g} GB"
     return f"{value:.3g} s"
 
 
@@ -215,13 +231,17 @@ def results_block(rows, notes, elapsed):
     return "\n".join(lines)
 
 
-def write_readme(path, block):
-    """Replace what lies between the README's result markers with ``block``."""
+def write_readme(path, block, name=MAIN_BLOCK):
+    """Replace what lies between the README's markers of block ``name`` with ``block``.
+
+    A README without those markers gets them, under a new section, at its end.
+    """
+    start, end, title = README_MARKERS[name]
     text = path.read_text() if path.exists() else ""
-    generated = f"{README_START}\n{block}\n{README_END}"
-    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.S)
+    generated = f"{start}\n{block}\n{end}"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     if pattern.search(text):
         text = pattern.sub(lambda _: generated, text)
     else:
-        text = f"{text.rstrip()}\n\n## Results\n\n{generated}\n"
+        text = f"{text.rstrip()}\n\n## {title}\n\n{generated}\n"
     path.write_text(text)

@@ -18,6 +18,13 @@ bare products.
     python benchmarks/profile_kernels.py 200000 784 10 --dtype float64
     python benchmarks/profile_kernels.py 100000 100 10 --dtype uint8 \\
         --block-kib 512 2048 8192 --cpu
+    python benchmarks/profile_kernels.py 100000 20 5 --categories 5 --cpu
+
+With ``--categories C`` the data are ``d`` items of ``C`` categories (the
+categorical benchmark's uint8 codes, stored as CategoricalMixtureEM stores
+them), and the kernel's E-step is compared with the bare products of their
+(n, d C) float64 one-hot matrix; the parts are the one-hot encoding of each
+block (``OneHotEncoding.encode``) and the E product on the encoded block.
 
 Every "1 thread" line includes ~4 ms of ``threadpool_limits`` (the "read
 block" line of float data is nothing else). With ``--cpu`` the one-thread
@@ -187,6 +194,74 @@ def block_parts(X, coef, intercept, rows):
     return parts, len(blocks)
 
 
+def make_categorical_problem(n, d, k, n_categories, em_iterations=3):
+    """The categorical benchmark's codes, their encoding, and fitted parameters.
+
+    Returns the codes as CategoricalMixtureEM stores them, its encoding, the
+    natural parameters (log-probabilities (K, D), log-weights (K,)) after a
+    few EM iterations from the benchmark's fixed start, and the (n, D)
+    float64 one-hot matrix of the bare products.
+    """
+    import warnings
+
+    from _data import (
+        categorical_prototypes,
+        fixed_categorical_start,
+        one_hot,
+        planted_categorical,
+    )
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skcoinmix import CategoricalMixtureEM
+
+    codes = planted_categorical(categorical_prototypes(k, d, n_categories), n)
+    start = fixed_categorical_start(k, d, n_categories)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = CategoricalMixtureEM(
+            k,
+            probs_init=[start.means[:, j] for j in range(d)],
+            weights_init=start.weights,
+            max_iter=em_iterations,
+            tol=0.0,
+        ).fit(codes)
+    data = model._prepare_data(codes, reset=False)
+    (coef,), intercept = data.encoding.linear_params(
+        model.weights_, np.hstack(model.probs_)
+    )
+    return data.X, data.encoding, coef, intercept, one_hot(codes, n_categories)
+
+
+def categorical_parts(X, encoding, coef, intercept):
+    """One-thread functions for the encoding and the E product, per kernel block."""
+    n_columns = coef.shape[1]
+    blocks = dense.row_blocks(X.shape[0], n_columns, np.float64)
+    rows = max(b - a for a, b in blocks)
+    buffer = np.empty((rows, n_columns))
+    joint = np.empty((coef.shape[0], rows))
+
+    def over_blocks(part):
+        def run():
+            with threadpool_limits(1, user_api="blas"):
+                for a, b in blocks:
+                    part(a, b)
+
+        return run
+
+    def encode(a, b):
+        encoding.encode(X[a:b], [buffer[: b - a]])
+
+    def encode_e(a, b):
+        (view,) = encoding.encode(X[a:b], [buffer[: b - a]])
+        np.matmul(coef, view.T, out=joint[:, : b - a])
+
+    label = f"1 thread, {rows} rows x {len(blocks)}"
+    return {
+        f"{label}: encode": over_blocks(encode),
+        f"{label}: encode + E (K,D)@(D,rows)": over_blocks(encode_e),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int)
@@ -197,6 +272,13 @@ def main():
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--no-parts", action="store_true")
     parser.add_argument(
+        "--categories",
+        type=int,
+        default=None,
+        metavar="C",
+        help="d items of C categories each (CategoricalMixtureEM) instead of 0/1",
+    )
+    parser.add_argument(
         "--cpu",
         action="store_true",
         help="time one-thread runs in CPU seconds of the thread (under load); "
@@ -204,6 +286,8 @@ def main():
     )
     args = parser.parse_args()
     print(f"load average {os.getloadavg()}")
+    if args.categories is not None:
+        return profile_categorical(args)
     X, coef, intercept = make_problem(args.n, args.d, args.k, args.dtype)
     joint = X[:2000].astype(np.float64) @ coef.T + intercept
     gaps = (joint - joint.max(axis=1, keepdims=True))[joint < joint.max(1, keepdims=1)]
@@ -232,6 +316,11 @@ def main():
             parts, n_blocks = block_parts(X, coef, intercept, rows)
             for name, func in parts.items():
                 funcs[f"1 thread, {rows} rows x {n_blocks}: {name}"] = func
+    report(funcs, args)
+
+
+def report(funcs, args):
+    """Time ``funcs`` interleaved; print min, median and median over the bare products."""
     if args.cpu:
         funcs = {name: f for name, f in funcs.items() if "1 thread" in name}
         times = interleaved(funcs, args.repeats, _thread_clock)
@@ -243,6 +332,29 @@ def main():
     for name, values in times.items():
         med = statistics.median(values)
         print(f"{name:62s} {min(values):8.4f} {med:8.4f} {med / bare:6.2f}")
+
+
+def profile_categorical(args):
+    """The categorical kernel against the bare products of its one-hot matrix."""
+    X, encoding, coef, intercept, ref = make_categorical_problem(
+        args.n, args.d, args.k, args.categories
+    )
+    rng = np.random.default_rng(2)
+    A = rng.random((args.k, ref.shape[1]))
+    R = rng.random((args.n, args.k))
+
+    def e_step():
+        return dense.e_step(X, encoding, (coef,), intercept, None)
+
+    funcs = {
+        "bare products (2 threads)": lambda: (ref @ A.T, (ref.T @ R).T),
+        "bare products, 1 thread": one_thread(lambda: (ref @ A.T, (ref.T @ R).T)),
+        "dense.e_step": e_step,
+        "dense.e_step, 1 thread": one_thread(e_step),
+    }
+    if not args.no_parts:
+        funcs |= categorical_parts(X, encoding, coef, intercept)
+    report(funcs, args)
 
 
 if __name__ == "__main__":

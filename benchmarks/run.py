@@ -8,7 +8,10 @@ Prints a markdown table of seconds per EM iteration and of ratios, each
 ratio between two figures measured in this same run. ``--quick`` shrinks
 every shape (a smoke test of well under a minute); ``--write-readme`` puts
 the table, the command and the environment into benchmarks/README.md between
-its result markers. See benchmarks/README.md for the method and the targets.
+its result markers: each case belongs to a block (``readme_block``: the
+Bernoulli and binomial cases to the main one, the categorical cases to their
+own), and only the blocks of the cases run are rewritten. See
+benchmarks/README.md for the method and the targets.
 """
 
 import argparse
@@ -19,6 +22,7 @@ from pathlib import Path
 from _cases import CASES, Context
 from _memory import Skipped
 from _report import (
+    MAIN_BLOCK,
     Row,
     environment_lines,
     markdown_table,
@@ -75,9 +79,20 @@ def main(argv=None):
     for line in environment_lines():
         ctx.log(line)
     started = time.perf_counter()
+    # README block -> its rows, notes and seconds, in the order first run.
+    blocks = {}
     for case in CASES:
         if args.only is None or case.name in args.only:
-            ctx.rows += run_case(case, ctx)
+            block = blocks.setdefault(
+                getattr(case, "readme_block", MAIN_BLOCK),
+                {"rows": [], "notes": [], "seconds": 0.0},
+            )
+            n_notes, case_started = len(ctx.notes), time.perf_counter()
+            rows = run_case(case, ctx)
+            ctx.rows += rows
+            block["rows"] += rows
+            block["notes"] += ctx.notes[n_notes:]
+            block["seconds"] += time.perf_counter() - case_started
     elapsed = time.perf_counter() - started
 
     print(markdown_table(ctx.rows))
@@ -86,8 +101,13 @@ def main(argv=None):
     for note in ctx.notes:
         print(note)
     if args.write_readme:
-        write_readme(README, results_block(ctx.rows, ctx.notes, elapsed))
-        print(f"Results written to {README}.")
+        for name, block in blocks.items():
+            write_readme(
+                README,
+                results_block(block["rows"], block["notes"], block["seconds"]),
+                name,
+            )
+        print(f"Results written to {README} ({', '.join(blocks)} block(s)).")
 
 
 if __name__ == "__main__":

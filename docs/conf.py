@@ -128,6 +128,11 @@ html_show_sourcelink = False
 # -- The benchmark table, from benchmarks/README.md --------------------------
 BENCHMARKS_README = ROOT / "benchmarks" / "README.md"
 BENCHMARK_INCLUDE = DOCS / "generated" / "benchmark_results.inc"
+#: The results block of each README marker name, and the file it is written to.
+BENCHMARK_INCLUDES = {
+    "results": BENCHMARK_INCLUDE,
+    "categorical-results": DOCS / "generated" / "benchmark_categorical_results.inc",
+}
 
 
 def _inline_markdown(text):
@@ -136,15 +141,15 @@ def _inline_markdown(text):
     return re.sub(r"\*\*([^*]+)\*\*", r"**\1**", text)
 
 
-def markdown_results_to_rst(markdown):
-    """The block between the results markers of benchmarks/README.md, as reST.
+def markdown_results_to_rst(markdown, marker="results"):
+    """The block between the ``marker`` markers of benchmarks/README.md, as reST.
 
     The block holds paragraphs, bullet lists and one pipe table; the table
     becomes a ``list-table``, the rest keeps its lines with inline code
     converted.
     """
     match = re.search(
-        r"<!-- results:start.*?-->\n(.*?)<!-- results:end -->", markdown, re.S
+        rf"<!-- {marker}:start.*?-->\n(.*?)<!-- {marker}:end -->", markdown, re.S
     )
     if match is None:
         raise ValueError(f"no results markers in {BENCHMARKS_README}")
@@ -177,10 +182,12 @@ def markdown_results_to_rst(markdown):
 
 
 def write_benchmark_include(app):
-    BENCHMARK_INCLUDE.parent.mkdir(parents=True, exist_ok=True)
-    text = markdown_results_to_rst(BENCHMARKS_README.read_text(encoding="utf-8"))
-    if not BENCHMARK_INCLUDE.exists() or BENCHMARK_INCLUDE.read_text() != text:
-        BENCHMARK_INCLUDE.write_text(text, encoding="utf-8")
+    readme = BENCHMARKS_README.read_text(encoding="utf-8")
+    for marker, include in BENCHMARK_INCLUDES.items():
+        include.parent.mkdir(parents=True, exist_ok=True)
+        text = markdown_results_to_rst(readme, marker)
+        if not include.exists() or include.read_text() != text:
+            include.write_text(text, encoding="utf-8")
 
 
 def offline_sklearn_references(app, env, node, contnode):
