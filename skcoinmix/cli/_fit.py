@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import fit_report
-from ..inference import standard_errors
+from ..inference import bootstrap_lrt, standard_errors, vlmr_test
 from . import _models
 from ._argtypes import finite_float, integer_at_least
 from ._csv import (
@@ -62,7 +62,11 @@ full-information maximum likelihood. Blank lines are skipped. Every column
 except the weights column is an item.
 
 With a range of numbers of classes (--n-components 1-6), one model is fitted
-per number and one line printed for each; the lowest BIC is marked.
+per number and one line printed for each; the lowest BIC is marked. --vlmr
+and --blrt B add tests of K - 1 against K classes for every K >= 2: the
+Vuong-Lo-Mendell-Rubin test and its adjusted version (Mplus's TECH11), and
+the parametric bootstrap likelihood-ratio test with B replicates (TECH14).
+--se adds standard errors to the report.
 
 --model chooses the model; the default, auto, fits a file of 0/1 answers
 with the Bernoulli model (a latent class model of binary items) and any
@@ -77,6 +81,7 @@ examples:
   python -m skcoinmix fit answers.csv --n-components 3 --random-state 0
   python -m skcoinmix fit answers.csv --n-components 1-5 --json
   python -m skcoinmix fit gss82.csv --n-components 3 --n-init 20 --tol 1e-13
+  python -m skcoinmix fit gss82.csv --n-components 1-4 --vlmr --blrt 99 --se opg
   python -m skcoinmix fit patterns.csv --n-components 2 --weights-column count \\
       --posteriors posteriors.csv"""
 
@@ -199,8 +204,113 @@ def add_command(commands, prog):
         "the report: opg (outer product of the scores, as poLCA) or hessian "
         "(observed information, as Mplus)",
     )
+    fit.add_argument(
+        "--vlmr",
+        action="store_true",
+        help="test K - 1 against K classes for every K >= 2 by the "
+        "Vuong-Lo-Mendell-Rubin likelihood-ratio test and its adjusted version "
+        "(Mplus's TECH11; its size is known to be off, see the docs)",
+    )
+    fit.add_argument(
+        "--blrt",
+        type=integer_at_least(1),
+        default=None,
+        metavar="B",
+        help="test K - 1 against K classes for every K >= 2 by the parametric "
+        "bootstrap likelihood-ratio test with B replicates (Mplus's TECH14; 99 "
+        "is a good choice, 19 the fewest that can reject at 5%%); each "
+        "replicate refits both models with --n-init starts",
+    )
     _models.add_arguments(fit)
     return fit
+
+
+def class_number_tests(model, table, args):
+    """The tests of K - 1 against K classes that ``args`` ask for.
+
+    Parameters
+    ----------
+    model : FittedModel
+    table : skcoinmix.cli._csv.Table
+    args : argparse.Namespace
+        ``args.vlmr`` and ``args.blrt`` (None or the number of replicates).
+
+    Returns
+    -------
+    tests : dict or None
+        ``vlmr_statistic``, ``vlmr_pvalue`` and ``lmr_adjusted_pvalue`` with
+        ``--vlmr``; ``blrt_statistic`` and ``blrt_pvalue`` with ``--blrt``;
+        None when none was asked for or K = 1.
+
+    Raises
+    ------
+    skcoinmix.cli._csv.DataError
+        If a test refuses the data (e.g. weights that are not whole numbers
+        for the bootstrap).
+    """
+    K = model.estimator.n_components
+    if K == 1 or not (args.vlmr or args.blrt):
+        return None
+    tests = {}
+    try:
+        if args.vlmr:
+            result = vlmr_test(
+                model.estimator,
+                table.X,
+                sample_weight=table.weights,
+                random_state=args.seed,
+            )
+            tests.update(
+                vlmr_statistic=float(result.statistic),
+                vlmr_pvalue=float(result.pvalue),
+                lmr_adjusted_pvalue=float(result.adjusted_pvalue),
+            )
+        if args.blrt:
+            with warnings.catch_warnings():
+                # Reported as a count by the result, not once per replicate.
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                result = bootstrap_lrt(
+                    model.estimator,
+                    table.X,
+                    n_bootstrap=args.blrt,
+                    sample_weight=table.weights,
+                    random_state=args.seed,
+                )
+            tests.update(
+                blrt_statistic=float(result.statistic),
+                blrt_pvalue=float(result.pvalue),
+                blrt_replicates=int(result.n_bootstrap),
+                blrt_not_converged=int(result.n_not_converged),
+            )
+    except ValueError as exc:
+        raise DataError(f"cannot test {K - 1} against {K} classes: {exc}") from None
+    return tests
+
+
+#: The p-value columns of the comparison table: (key, header).
+TEST_COLUMNS = (
+    ("vlmr_pvalue", "VLMR p"),
+    ("lmr_adjusted_pvalue", "adj. LMR p"),
+    ("blrt_pvalue", "BLRT p"),
+)
+
+
+def _test_lines(tests):
+    """The text block of the tests of K - 1 against K classes (a single K)."""
+    lines = []
+    if "vlmr_pvalue" in tests:
+        lines.append(
+            f"  Vuong-Lo-Mendell-Rubin LR = {tests['vlmr_statistic']:.4f}, "
+            f"p = {tests['vlmr_pvalue']:.4f} (adjusted LMR p = "
+            f"{tests['lmr_adjusted_pvalue']:.4f})"
+        )
+    if "blrt_pvalue" in tests:
+        lines.append(
+            f"  parametric bootstrap LR = {tests['blrt_statistic']:.4f}, "
+            f"p = {tests['blrt_pvalue']:.4f} ({tests['blrt_replicates']} "
+            "replicates)"
+        )
+    return lines
 
 
 class FittedModel(NamedTuple):
@@ -330,7 +440,7 @@ def _named_pairs(pairs, columns):
     return tuple((names[a], names[b], value, df) for a, b, value, df in pairs)
 
 
-def comparison_table(reports, best):
+def comparison_table(reports, best, tests=None):
     """One line per model: K, parameters, log-likelihood, AIC, BIC, entropy.
 
     Parameters
@@ -338,6 +448,9 @@ def comparison_table(reports, best):
     reports : list of FitReport
     best : int
         The index of the model marked "lowest BIC".
+    tests : list of (dict or None), default=None
+        Each model's tests of K - 1 against K classes
+        (:func:`class_number_tests`): their p-values are added as columns.
 
     Returns
     -------
@@ -345,6 +458,12 @@ def comparison_table(reports, best):
         The relative entropy is shown as "-" for one class, where it is 1 by
         convention.
     """
+    tests = [None] * len(reports) if tests is None else tests
+    columns = [
+        (key, header)
+        for key, header in TEST_COLUMNS
+        if any(key in (test or {}) for test in tests)
+    ]
     rows = []
     for index, report in enumerate(reports):
         notes = []
@@ -360,11 +479,24 @@ def comparison_table(reports, best):
                 f"{report.aic:.4f}",
                 f"{report.bic:.4f}",
                 "-" if report.n_components == 1 else f"{report.relative_entropy:.4f}",
+                *(
+                    "-" if tests[index] is None else f"{tests[index][key]:.4f}"
+                    for key, _ in columns
+                ),
                 " ".join(notes),
             ]
         )
-    header = ("K", "parameters", "log-likelihood", "AIC", "BIC", "entropy", "")
-    return format_table(header, rows, "rrrrrrl")
+    header = (
+        "K",
+        "parameters",
+        "log-likelihood",
+        "AIC",
+        "BIC",
+        "entropy",
+        *(header for _, header in columns),
+        "",
+    )
+    return format_table(header, rows, "r" * (len(header) - 1) + "l")
 
 
 def _write(path, text):
@@ -441,6 +573,12 @@ def run(args, prog="skcoinmix fit", stdout=None, stderr=None):
             models.append(fitted)
         reports = [model.report for model in models]
         best = int(np.argmin([report.bic for report in reports]))
+        tests = []
+        for model in models:
+            if progress and (args.vlmr or args.blrt) and model.report.n_components > 1:
+                K = model.report.n_components
+                print(f"testing {K - 1} against {K} classes ...", file=stderr)
+            tests.append(class_number_tests(model, table, args))
         if args.posteriors is not None:
             resp = models[best].estimator.predict_proba(table.X)
             _write(args.posteriors, format_posteriors(resp))
@@ -455,20 +593,28 @@ def run(args, prog="skcoinmix fit", stdout=None, stderr=None):
     if args.json:
         if choice.is_range:
             output = [
-                {**report.to_dict(), "lowest_bic": index == best}
+                {
+                    **report.to_dict(),
+                    "lowest_bic": index == best,
+                    "class_number_tests": tests[index],
+                }
                 for index, report in enumerate(reports)
             ]
         else:
-            output = reports[0].to_dict()
+            output = {**reports[0].to_dict(), "class_number_tests": tests[0]}
         print(json.dumps(output, indent=2), file=stdout)
     elif choice.is_range:
         print(_data_summary(name, table), file=stdout)
         print(_settings_summary(args, chosen), file=stdout)
         print(file=stdout)
-        print(comparison_table(reports, best), file=stdout)
+        print(comparison_table(reports, best, tests), file=stdout)
     else:
         print(_data_summary(name, table), file=stdout)
         print(_settings_summary(args, chosen), file=stdout)
         print(file=stdout)
         print(reports[0], file=stdout)
+        if tests[0] is not None:
+            K = reports[0].n_components
+            print(f"\nTests of {K - 1} against {K} classes", file=stdout)
+            print("\n".join(_test_lines(tests[0])), file=stdout)
     return 0
