@@ -45,3 +45,16 @@ def test_readme_binomial_example_runs():
     namespace = {}
     exec(compile(code, str(README), "exec"), namespace)
     np.testing.assert_allclose(namespace["est"].means_[:, 0], [0.80, 0.52], atol=0.005)
+
+
+def test_readme_categorical_example_runs(monkeypatch):
+    # The third Python block: gss82 read from the working directory, where a
+    # user keeps it; tests/data holds poLCA's copy. Its maximum is the one
+    # poLCA's gss82 help page gives for three classes.
+    code = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)[2]
+    monkeypatch.chdir(ROOT / "tests" / "data")
+    namespace = {}
+    exec(compile(code, str(README), "exec"), namespace)
+    X, est = namespace["X"], namespace["est"]
+    assert est.score(X) * len(X) == pytest.approx(-2754.545, abs=1e-3)
+    assert [p.shape for p in est.probs_] == [(3, 3), (3, 2), (3, 2), (3, 3)]
