@@ -191,6 +191,8 @@ def _option_values(model, name):
             values += [False, True]
         elif isinstance(constraint, StrOptions):
             values += sorted(constraint.options)
+        elif constraint is None:  # an option that None turns off
+            values.append(None)
     return values
 
 
