@@ -282,6 +282,58 @@ def modal_proportions(resp, weights):
     return totals / weights.sum()
 
 
+def average_posteriors(resp, weights):
+    """Mplus's classification table: mean posteriors by most probable class.
+
+    Parameters
+    ----------
+    resp : ndarray of shape (n, K)
+        The posterior probabilities ``r_ik``.
+    weights : ndarray of shape (n,)
+        Frequency weights (any positive scale: only ratios are returned).
+
+    Returns
+    -------
+    table : ndarray of shape (K, K)
+        ``table[k, l]``: the weighted mean of ``r_il`` over the rows whose
+        most probable class is ``k``; a row of NaN for a class no row is
+        assigned to.
+    counts : ndarray of shape (K,)
+        The weighted number of rows assigned to each class, in the units of
+        ``weights``.
+    """
+    n_components = resp.shape[1]
+    assigned = resp.argmax(axis=1)
+    counts = np.bincount(assigned, weights=weights, minlength=n_components)
+    # sums[k, l] = sum of w_i r_il over the rows i assigned to k.
+    sums = np.column_stack(
+        [
+            np.bincount(assigned, weights=weights * column, minlength=n_components)
+            for column in resp.T
+        ]
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table = sums / counts[:, np.newaxis]  # NaN rows for empty classes
+    return table, counts
+
+
+def classification_error(resp, weights):
+    """The expected share of misclassified rows, ``1 - sum_i w_i max_k r_ik / sum_i w_i``.
+
+    Parameters
+    ----------
+    resp : ndarray of shape (n, K)
+    weights : ndarray of shape (n,)
+
+    Returns
+    -------
+    error : float
+        In ``[0, 1 - 1/K]``.
+    """
+    error = 1.0 - float(weights @ resp.max(axis=1)) / weights.sum()
+    return max(error, 0.0)  # rounding can take 1 - 1 below 0
+
+
 def classification_entropy(resp, weights):
     """The entropy of the classification, ``E = sum_i w_i sum_k -r_ik log r_ik``.
 

@@ -27,9 +27,11 @@ from ._backends import is_dask_array
 from ._em import BaseMixtureEM
 from ._fit_statistics import (
     BLOCK_ENTRIES,
+    average_posteriors,
     binary_codes,
     bivariate_residuals_of_tables,
     classification_entropy,
+    classification_error,
     g_squared,
     information_criteria,
     modal_proportions,
@@ -154,6 +156,15 @@ class FitReport:
     item_probability_se : tuple of tuple of float, or None
         The standard errors of ``item_probabilities``, laid out as they are;
         NaN for a probability on the boundary.
+    average_posteriors : tuple of tuple of float, shape (K, K)
+        Mplus's classification table: entry ``[k][l]`` is the mean posterior
+        probability of class ``l + 1`` among the rows whose most probable
+        class is ``k + 1`` (NaN for a class no row is assigned to); a
+        diagonal near 1 means well-separated classes (see
+        :func:`skcoinmix.inference.classification_table`).
+    classification_error : float
+        The expected share of misclassified rows,
+        ``1 - sum_i w_i max_k r_ik / sum_i w_i``.
     se_method : str or None
         How the standard errors were computed (``"opg"`` or ``"hessian"``,
         see :func:`skcoinmix.inference.standard_errors`); None without them.
@@ -192,6 +203,8 @@ class FitReport:
     class_weight_se: tuple | None = None
     item_probability_se: tuple | None = None
     se_method: str | None = None
+    average_posteriors: tuple | None = None
+    classification_error: float | None = None
 
     def to_dict(self):
         """The report as plain Python types, ready for :func:`json.dumps`.
@@ -426,6 +439,10 @@ def fit_report(
         n_iter=int(estimator.n_iter_),
         model=type(estimator).__name__,
         icl_bic=information["bic"] + 2.0 * entropy,
+        average_posteriors=tuple(
+            tuple(float(p) for p in row) for row in average_posteriors(resp, weights)[0]
+        ),
+        classification_error=classification_error(resp, weights),
         largest_bivariate_residuals=largest,
         bivariate_residuals_note=bivariate_note,
         **_standard_error_fields(estimator, items, standard_errors),
@@ -512,6 +529,9 @@ def _in_class_order(report, class_order):
         for name in PER_CLASS_FIELDS
         if getattr(report, name) is not None
     }
+    if report.average_posteriors is not None:  # classes on both axes
+        table = np.asarray(report.average_posteriors)[np.ix_(order, order)]
+        reordered["average_posteriors"] = tuple(tuple(row) for row in table.tolist())
     return replace(report, **reordered, class_order=tuple(int(k) for k in order))
 
 
@@ -999,6 +1019,15 @@ def _format_report(report):
             ["modal assignment", *report.modal_class_proportions],
         ],
     )
+    if report.average_posteriors is not None and K > 1:
+        lines += _table(
+            "Average posterior probabilities by most likely class (Mplus)",
+            ["most likely", *classes],
+            [
+                [f"class {k + 1}", *row]
+                for k, row in enumerate(report.average_posteriors)
+            ],
+        )
     title = {
         "BinomialMixtureEM": "Success probability per trial, by item and class",
         "CategoricalMixtureEM": "Item-response probabilities, "
@@ -1095,6 +1124,14 @@ def _fit_lines(report):
     if report.n_patterns is not None:
         rows.append(("observed response patterns", f"{report.n_patterns}", None))
     rows.append(("relative entropy", f"{report.relative_entropy:.4f}", None))
+    if report.classification_error is not None:
+        rows.append(
+            (
+                "expected classification error",
+                f"{report.classification_error:.4f}",
+                None,
+            )
+        )
 
     label_width = max(len(label) for label, _, _ in rows)
     value_width = max(len(value) for _, value, _ in rows)

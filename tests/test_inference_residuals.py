@@ -521,8 +521,11 @@ def test_a_report_without_residuals_prints_no_block(stouffer_toby):
         bivariate_residuals_note=None,
         caic=None,
         icl_bic=None,
+        average_posteriors=None,
+        classification_error=None,
     )
     text = str(bare)
     assert "bivariate" not in text and "CAIC" not in text and "ICL-BIC" not in text
+    assert "Average posterior" not in text and "classification error" not in text
     last = text.rstrip().splitlines()[-1].split()
     assert last == ["relative", "entropy", f"{report.relative_entropy:.4f}"]

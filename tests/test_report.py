@@ -52,6 +52,8 @@ NUMERIC_FIELDS = [
     "chi_squared_p_value",
     "n_complete",
     "relative_entropy",
+    "classification_error",
+    "average_posteriors",
 ]
 
 
@@ -837,3 +839,24 @@ def test_tied_features_follow_the_fitted_model():
     after = fit_report(est, X)
     assert after.item_labels == ("all items (tied)",)
     assert after.to_dict() == before.to_dict()
+
+
+def test_report_classification_quality_is_the_inference_table(stouffer_toby):
+    # The report and skcoinmix.inference.classification_table compute the
+    # same sums in the same order: equal numbers, in every class order, with
+    # the classes permuted on both axes of the table.
+    from skcoinmix.inference import classification_table
+
+    est, patterns, counts = stouffer_toby
+    quality = classification_table(est, patterns, sample_weight=counts)
+    for order in ([0, 1], [1, 0]):
+        report = fit_report(est, patterns, sample_weight=counts, class_order=order)
+        assert_allclose(
+            report.average_posteriors, quality.table[np.ix_(order, order)], rtol=1e-12
+        )
+        assert report.classification_error == pytest.approx(
+            quality.classification_error, rel=1e-12
+        )
+    text = str(report)
+    assert "Average posterior probabilities by most likely class" in text
+    assert "expected classification error" in text

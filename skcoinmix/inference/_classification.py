@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _backends
 from .._em import BaseMixtureEM
+from .._fit_statistics import average_posteriors, classification_error
 from .._validation import check_sample_weight, scale_sample_weight
 
 __all__ = ["ClassificationTable", "classification_table"]
@@ -109,28 +110,16 @@ def classification_table(estimator, X, *, sample_weight=None):
     """
     check_is_fitted(estimator)
     resp = np.asarray(_backends.as_numpy(estimator.predict_proba(X)))
-    n_components = resp.shape[1]
     # Ratios are computed with the weights rescaled by 2**-exponent (exact),
     # so that no sum overflows; only the counts are scaled back.
     weights, exponent = scale_sample_weight(
         check_sample_weight(sample_weight, resp.shape[0])
     )
-    assigned = resp.argmax(axis=1)
-    counts = np.bincount(assigned, weights=weights, minlength=n_components)
-    # sums[k, l] = sum of w_i r_il over the rows i assigned to k.
-    sums = np.column_stack(
-        [
-            np.bincount(assigned, weights=weights * column, minlength=n_components)
-            for column in resp.T
-        ]
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        table = sums / counts[:, np.newaxis]  # NaN rows for empty classes
+    table, counts = average_posteriors(resp, weights)
     expected = weights @ resp
-    error = 1.0 - float(weights @ resp.max(axis=1)) / weights.sum()
     return ClassificationTable(
         table=table,
         counts=np.ldexp(counts, exponent),
         expected_counts=np.ldexp(expected, exponent),
-        classification_error=max(error, 0.0),
+        classification_error=classification_error(resp, weights),
     )
