@@ -4,6 +4,7 @@ Usage, from the repository root::
 
     python benchmarks/staged_restarts.py [--datasets NAME ...] [--ks K ...]
         [--seeds S ...] [--best-of N] [--variants FxI ...] [--write-readme]
+        [--cache PATH | --no-cache]
 
 For every binary latent class data set in ``../shared/data`` and every K,
 the best known log-likelihood is the best of ``--best-of`` (200) plain EM
@@ -17,9 +18,17 @@ all variants draw the same 20 starts. A fit *hits* when its total
 log-likelihood is within ``--gap`` (1e-6) of the best known. Prints a
 markdown table of hits and seconds; ``--write-readme`` puts it into
 benchmarks/README.md (section "Staged restarts").
+
+Every fit's result is kept in ``--cache`` (``staged_restarts.json`` beside
+this script) as soon as it is known, so that a run cut short resumes where it
+stopped and several runs (other seeds, other data sets, one per core) add up
+to one table: a fit already in the cache is not run again. Hits depend on the
+maxima found, not on the machine's speed; the seconds in the table are those
+of the run that made each fit. ``--no-cache`` runs everything afresh.
 """
 
 import argparse
+import json
 import sys
 import time
 import warnings
@@ -76,7 +85,41 @@ def parse_args(argv=None):
     )
     parser.add_argument("--gap", type=float, default=1e-6)
     parser.add_argument("--write-readme", action="store_true")
+    parser.add_argument(
+        "--cache", type=Path, default=Path(__file__).with_name("staged_restarts.json")
+    )
+    parser.add_argument("--no-cache", action="store_true")
     return parser.parse_args(argv)
+
+
+class FitCache:
+    """Results by key in a JSON file, written after every new result.
+
+    Several processes may share the file: each re-reads it before writing and
+    merges, so that no process drops another's results.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        self.results = self._read()
+
+    def _read(self):
+        if self.path is None or not self.path.exists():
+            return {}
+        return json.loads(self.path.read_text())
+
+    def get(self, key, compute, *args, **kwargs):
+        """The result under ``key``, or ``compute(*args, **kwargs)`` kept under it."""
+        if key not in self.results:
+            self.results.update(self._read())
+        if key not in self.results:
+            value = compute(*args, **kwargs)
+            self.results = self._read() | self.results | {key: value}
+            if self.path is not None:
+                partial = self.path.with_suffix(".tmp")
+                partial.write_text(json.dumps(self.results, indent=0, sort_keys=True))
+                partial.replace(self.path)
+        return self.results[key]
 
 
 def load(name):
@@ -102,7 +145,7 @@ def fit_total(X, n_components, seed, sample_weight=None, **params):
         model.fit(X, sample_weight=sample_weight)
     seconds = time.perf_counter() - started
     total = model.score(X, sample_weight=sample_weight) * n
-    return total, seconds, model.n_iter_, model.converged_
+    return float(total), seconds, int(model.n_iter_), bool(model.converged_)
 
 
 def best_known(X, n_components, best_of):
@@ -125,6 +168,7 @@ def variant_params(label):
 
 def run(args, log, report=lambda labels, rows: None):
     """Every (data set, K) row; ``report(labels, rows)`` after each one."""
+    cache = FitCache(None if args.no_cache else args.cache)
     labels = ["plain", *args.variants]
     params = {"plain": {}} | {label: variant_params(label) for label in args.variants}
     rows = []
@@ -132,12 +176,26 @@ def run(args, log, report=lambda labels, rows: None):
         X = load(name)
         for K in args.ks:
             started = time.perf_counter()
-            reference = best_known(X, K, args.best_of)
+            reference = cache.get(
+                f"{name} K={K} best of {args.best_of}",
+                best_known,
+                X,
+                K,
+                args.best_of,
+            )
             results = {label: [] for label in labels}
             for seed in args.seeds:
                 for label in labels:
                     results[label].append(
-                        fit_total(X, K, seed, n_init=N_INIT, **params[label])
+                        cache.get(
+                            f"{name} K={K} seed={seed} {label}",
+                            fit_total,
+                            X,
+                            K,
+                            seed,
+                            n_init=N_INIT,
+                            **params[label],
+                        )
                     )
             seen = max(r[0] for runs in results.values() for r in runs)
             best = max(reference, seen)

@@ -214,10 +214,18 @@ class OneHotEncoding:
 
     categories: tuple
 
-    @property
+    @functools.cached_property
     def offsets(self):
         """Item ``j``'s categories are one-hot columns ``offsets[j]:offsets[j + 1]``."""
         return item_offsets([len(values) for values in self.categories])
+
+    @functools.cached_property
+    def first_columns(self):
+        """Code ``c`` of item ``j`` is one-hot column ``first_columns[j] + c``.
+
+        A tuple of int: the key under which :func:`item_starts` caches.
+        """
+        return tuple(int(offset) for offset in self.offsets[:-1])
 
     n_views = 1
     has_row_term = False
@@ -233,15 +241,23 @@ class OneHotEncoding:
     def n_columns(self, n_features):
         return int(self.offsets[-1])
 
+    def may_miss(self, block):
+        """Whether ``block`` may hold the missing code -1 (signed codes may)."""
+        return block.dtype.kind not in "bu"
+
     def encode(self, block, buffers):
         """The one-hot rows of a block of codes, in the reused buffer."""
         (out,) = buffers
         out.fill(0)
         rows, n_columns = out.shape
         # One pass over the codes: the item starts of every row come cached.
-        flat = item_starts(rows, n_columns, tuple(self.offsets[:-1])) + block
-        observed = block >= 0
-        out.reshape(-1)[flat[observed] if not observed.all() else flat.ravel()] = 1
+        flat = item_starts(rows, n_columns, self.first_columns) + block
+        if self.may_miss(block):
+            observed = block >= 0
+            if not observed.all():
+                out.reshape(-1)[flat[observed]] = 1
+                return [out]
+        out.reshape(-1)[flat.ravel()] = 1
         return [out]
 
     def encode_sparse(self, block):  # pragma: no cover - codes are dense
@@ -284,9 +300,9 @@ class OneHotEncoding:
 class ShiftedOneHotEncoding(OneHotEncoding):
     """Integers whose categories are consecutive, read as codes without a copy.
 
-    Item ``j``'s categories are ``firsts[j], ..., firsts[j] + C_j - 1``: each
-    block of the stored integers minus ``firsts`` is its codes (a block-sized
-    temporary, never a copy of the data).
+    Item ``j``'s categories are ``firsts[j], ..., firsts[j] + C_j - 1``: the
+    stored integers minus ``firsts`` are the codes, so that the data are
+    encoded block by block as they are stored, never copied.
 
     Attributes
     ----------
@@ -297,12 +313,26 @@ class ShiftedOneHotEncoding(OneHotEncoding):
 
     firsts: tuple
 
-    def _codes(self, block):
-        return block - np.asarray(self.firsts, dtype=np.intp)
+    @functools.cached_property
+    def first_columns(self):
+        """Stored value ``v`` of item ``j`` is one-hot column ``first_columns[j] + v``.
 
-    def encode(self, block, buffers):
-        """The one-hot rows of a block of stored integers, in the reused buffer."""
-        return super().encode(self._codes(block), buffers)
+        The shift by ``firsts`` is folded into the cached item starts, so
+        that encoding a block makes no shifted copy of it.
+        """
+        return tuple(
+            int(offset) - first
+            for offset, first in zip(self.offsets[:-1], self.firsts, strict=True)
+        )
+
+    def may_miss(self, block):
+        """Never: the stored integers are all known categories (checked before)."""
+        return False
+
+    def _codes(self, block):
+        if not any(self.firsts):
+            return block
+        return block - np.asarray(self.firsts, dtype=np.intp)
 
     def clustering_features(self, X):
         """What k-means clusters: see :meth:`OneHotEncoding.clustering_features`."""
@@ -706,10 +736,9 @@ n_features_in_, feature_names_in_
             reset or self._values_in_range(X, categories, firsts, observed)
         ):
             # Integers of consecutive categories (0..C_j-1, or 1..C_j) are
-            # read as codes block by block: no copy of X.
-            if any(firsts):
-                encoding = ShiftedOneHotEncoding(tuple(categories), firsts)
-            return Data(X, encoding)
+            # read as codes block by block: no copy of X, and no test for
+            # missing codes.
+            return Data(X, ShiftedOneHotEncoding(tuple(categories), firsts))
         # Else small integer codes, block by block (lazily, per chunk, for a
         # dask array).
         dtype = _code_dtype(map(len, categories))

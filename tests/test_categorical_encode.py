@@ -15,7 +15,7 @@ from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
 from skcoinmix import CategoricalMixtureEM, _categorical
-from skcoinmix._categorical import OneHotEncoding, item_starts
+from skcoinmix._categorical import OneHotEncoding, ShiftedOneHotEncoding, item_starts
 
 
 def _reference_one_hot(codes, sizes):
@@ -51,6 +51,39 @@ def test_encode_equals_the_eye_rows_of_each_item(rng, missing, dtype):
         (got,) = encoding.encode(codes[start:stop], [buffer[: stop - start]])
         assert got.shape == (stop - start, sum(sizes))
         assert_array_equal(got, want[start:stop])
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint8, np.uint16])
+def test_shifted_integers_encode_as_their_codes(rng, dtype):
+    # Stored integers first_j..first_j + C_j - 1 are read without a copy:
+    # the shift by first_j is folded into the cached item starts, negative
+    # (first_j above the item's first column) or not.
+    sizes = (3, 1, 5, 2)
+    low = 0 if np.dtype(dtype).kind == "u" else -4
+    firsts = tuple(int(first) for first in rng.integers(low, 9, size=len(sizes)))
+    codes = _codes(rng, 300, sizes, 0.0, np.int64)
+    stored = (codes + np.array(firsts)).astype(dtype)
+    categories = tuple(
+        np.arange(f, f + size) for f, size in zip(firsts, sizes, strict=True)
+    )
+    encoding = ShiftedOneHotEncoding(categories, firsts)
+    assert not encoding.may_miss(stored)
+    buffer = np.full((300, sum(sizes)), np.nan)
+    for start, stop in [(0, 128), (128, 300), (3, 4)]:
+        (got,) = encoding.encode(stored[start:stop], [buffer[: stop - start]])
+        assert_array_equal(got, _reference_one_hot(codes[start:stop], sizes))
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.uint8])
+def test_unsigned_codes_are_never_missing(rng, dtype):
+    # Only signed codes can hold -1: unsigned and bool blocks skip the test.
+    sizes = (2, 2, 2)
+    codes = _codes(rng, 50, sizes, 0.0, dtype)
+    encoding = _encoding(sizes)
+    assert not encoding.may_miss(codes)
+    assert encoding.may_miss(codes.astype(np.int8))
+    (got,) = encoding.encode(codes, [np.empty((50, 6))])
+    assert_array_equal(got, _reference_one_hot(codes.astype(np.intp), sizes))
 
 
 def test_item_starts_are_read_only_and_the_same_above_the_cache_limit(rng, monkeypatch):
