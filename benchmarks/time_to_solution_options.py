@@ -65,14 +65,15 @@ def fit(model, X, K, n_init, seed, **options):
         warnings.simplefilter("ignore", ConvergenceWarning)
         start = time.perf_counter()
         runs = []
-        original = est._run_em
+        original = est._em_steps
 
         def counting(*args):
-            run = original(*args)
+            # Every run, alone or in lockstep, is this coroutine.
+            run = yield from original(*args)
             runs.append(run["n_iter"])
             return run
 
-        est._run_em = counting
+        est._em_steps = counting
         est.fit(X)
         elapsed = time.perf_counter() - start
     return elapsed, sum(runs), est.lower_bound_ * X.shape[0]

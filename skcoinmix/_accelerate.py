@@ -37,8 +37,13 @@ import numpy as np
 
 __all__ = [
     "ACCELERATIONS",
+    "drive",
+    "drive_together",
+    "plain_steps",
     "run_plain",
     "run_squarem",
+    "squarem_steps",
+    "tagged",
     "step_length",
     "weights_from_vector",
     "weights_to_vector",
@@ -52,11 +57,71 @@ ACCELERATIONS = ("squarem",)
 STEP_FACTOR = 4.0
 
 
-def run_plain(update, params, start_bound, max_iter, converged, report):
-    """Plain EM: ``update`` until ``converged`` or ``max_iter`` evaluations.
+def drive(steps, update):
+    """Run the coroutine ``steps`` to its end, evaluating its requests with ``update``.
 
-    The arguments and the result are those of :func:`run_squarem` (without
-    the vector conversions); every update is recorded.
+    The loops of this module are coroutines: they yield the parameters they
+    need evaluated and receive ``update(params)``, ``(objective,
+    next_params)``; their return value is the run record. This driver runs
+    one; :func:`drive_together` runs several at once.
+    """
+    try:
+        request = next(steps)
+        while True:
+            request = steps.send(update(request))
+    except StopIteration as stop:
+        return stop.value
+
+
+def drive_together(coroutines, update_many):
+    """Run several coroutines in lockstep; their run records, in order.
+
+    Every round collects the pending request of each coroutine still running
+    and evaluates them all in one call, ``update_many(requests) -> results``
+    (one result per request, in order), so that what an evaluation costs
+    regardless of how many it makes (Python calls, small products) is paid
+    once per round. Each coroutine sees exactly the sequence of evaluations
+    it would see alone.
+    """
+    records = [None] * len(coroutines)
+    pending = {}
+    for index, steps in enumerate(coroutines):
+        try:
+            pending[index] = next(steps)
+        except StopIteration as stop:
+            records[index] = stop.value
+    while pending:
+        indices = list(pending)
+        results = update_many([pending[index] for index in indices])
+        for index, result in zip(indices, results, strict=True):
+            try:
+                pending[index] = coroutines[index].send(result)
+            except StopIteration as stop:
+                records[index] = stop.value
+                del pending[index]
+    return records
+
+
+def tagged(steps, tag):
+    """The coroutine ``steps`` with each of its requests paired with ``tag``.
+
+    It yields ``(request, tag)`` and passes results back unchanged: a driver
+    of several coroutines can then tell apart requests that need different
+    evaluations (the compute dtype of mixed precision).
+    """
+    try:
+        request = next(steps)
+        while True:
+            request = steps.send((yield request, tag))
+    except StopIteration as stop:
+        return stop.value
+
+
+def plain_steps(params, start_bound, max_iter, converged, report):
+    """Plain EM as a coroutine (see :func:`drive`): every update is recorded.
+
+    The arguments and the record are those of :func:`squarem_steps` (without
+    the vector conversions).
     """
     history = []
     lower_bound = start_bound
@@ -64,7 +129,7 @@ def run_plain(update, params, start_bound, max_iter, converged, report):
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         previous = lower_bound
-        lower_bound, params = update(params)
+        lower_bound, params = yield params
         history.append(lower_bound)
         change = lower_bound - previous
         report(n_iter, change)
@@ -78,6 +143,15 @@ def run_plain(update, params, start_bound, max_iter, converged, report):
         n_iter=n_iter,
         converged=done,
     )
+
+
+def run_plain(update, params, start_bound, max_iter, converged, report):
+    """Plain EM: ``update`` until ``converged`` or ``max_iter`` evaluations.
+
+    The arguments and the result are those of :func:`run_squarem` (without
+    the vector conversions); every update is recorded.
+    """
+    return drive(plain_steps(params, start_bound, max_iter, converged, report), update)
 
 
 def step_length(r, v, step_max):
@@ -101,7 +175,7 @@ def step_length(r, v, step_max):
     alpha = -float(np.linalg.norm(r)) / norm_v
     if not math.isfinite(alpha):  # pragma: no cover - finite vectors
         return -1.0
-    return float(np.clip(alpha, -step_max, -1.0))
+    return min(max(alpha, -step_max), -1.0)
 
 
 def run_squarem(
@@ -114,6 +188,31 @@ def run_squarem(
     update : callable
         ``update(params) -> (objective, next_params)``: the objective at
         ``params`` and their EM update (an E-step and an M-step).
+    to_vector, from_vector, params, start_bound, max_iter, converged, report
+        As in :func:`squarem_steps`.
+
+    Returns
+    -------
+    run : dict
+        As :func:`squarem_steps` returns it.
+    """
+    steps = squarem_steps(
+        to_vector, from_vector, params, start_bound, max_iter, converged, report
+    )
+    return drive(steps, update)
+
+
+def squarem_steps(
+    to_vector, from_vector, params, start_bound, max_iter, converged, report
+):
+    """SQUAREM as a coroutine (see :func:`drive`).
+
+    It yields the parameters to evaluate and receives ``(objective,
+    next_params)``: the objective at them and their EM update (an E-step and
+    an M-step).
+
+    Parameters
+    ----------
     to_vector : callable
         ``to_vector(params) -> ndarray of shape (p,)``, unconstrained.
     from_vector : callable
@@ -125,7 +224,7 @@ def run_squarem(
         The objective the run continues from (``-inf`` for a fresh start,
         the fitted lower bound for a warm start).
     max_iter : int
-        The most evaluations of ``update``.
+        The most evaluations (parameters yielded).
     converged : callable
         ``converged(objective, change) -> bool``, asked of each objective
         recorded and of each cycle's first update: whether the run has
@@ -142,7 +241,7 @@ def run_squarem(
         recorded objective), ``history`` (the objective of each accepted
         point: one per cycle, and when a cycle is cut short by ``max_iter``
         or ends at ``tol`` after its first update, that update's), ``n_iter``
-        (evaluations of ``update``) and ``converged``.
+        (evaluations) and ``converged``.
     """
     history = []
     n_iter = 0
@@ -164,13 +263,13 @@ def run_squarem(
     if max_iter == 0:
         return result(params, start_bound, False)
     current, n_iter = params, 1
-    bound, following = update(current)
+    bound, following = yield current
     if record(bound, start_bound):
         return result(following, bound, True)
     step_max = 1.0
     while n_iter < max_iter:
         # The cycle from x0 = current (objective bound, x1 = following).
-        first_bound, second = update(following)
+        first_bound, second = yield following
         n_iter += 1
         if n_iter == max_iter or converged(first_bound, first_bound - bound):
             # Plain EM's ending: x1's bound, and its update x2.
@@ -182,11 +281,11 @@ def run_squarem(
         extrapolated = x0 - 2.0 * alpha * r + alpha * alpha * v
         if not np.all(np.isfinite(extrapolated)):  # pragma: no cover - overflow
             extrapolated = x2
-        _, stabilised = update(from_vector(extrapolated, second))
+        _, stabilised = yield from_vector(extrapolated, second)
         n_iter += 1
         if n_iter == max_iter:
             return result(second, first_bound, record(first_bound, bound))
-        stabilised_bound, after = update(stabilised)
+        stabilised_bound, after = yield stabilised
         n_iter += 1
         at_limit = alpha <= -step_max
         if stabilised_bound >= bound:
@@ -199,7 +298,7 @@ def run_squarem(
                 step_max = max(1.0, step_max / STEP_FACTOR)
             if n_iter == max_iter:
                 return result(second, first_bound, record(first_bound, bound))
-            second_bound, third = update(second)
+            second_bound, third = yield second
             n_iter += 1
             new = (second, second_bound, third)
         previous = bound
@@ -217,9 +316,13 @@ LOG_WEIGHT_FLOOR = math.log(np.finfo(np.float64).tiny)
 
 def weights_to_vector(weights):
     """Centred log-weights: an unconstrained vector of the simplex, shape (K,)."""
-    with np.errstate(divide="ignore"):
+    if weights.min() > 0:  # np.errstate costs more than this update of small data
         logs = np.maximum(np.log(weights), LOG_WEIGHT_FLOOR)
-    return logs - logs.mean()
+    else:
+        with np.errstate(divide="ignore"):
+            logs = np.maximum(np.log(weights), LOG_WEIGHT_FLOOR)
+    # The sum over the size: what logs.mean() computes, without its overhead.
+    return logs - logs.sum() / logs.size
 
 
 def weights_from_vector(vector, template):

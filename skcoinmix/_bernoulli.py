@@ -215,7 +215,10 @@ def clip_means(means):
     -------
     means : ndarray of the same shape, float64
     """
-    return np.clip(means, MEAN_BOUND, 1.0 - MEAN_BOUND)
+    # np.minimum/np.maximum: what np.clip computes (NaN included), without
+    # its dispatch overhead (~10 us a call, an EM update of small data costs
+    # ~60 us).
+    return np.minimum(np.maximum(means, MEAN_BOUND), 1.0 - MEAN_BOUND)
 
 
 def map_means(ones, trials, alpha, previous):
@@ -244,8 +247,10 @@ def map_means(ones, trials, alpha, previous):
         # once alpha exceeds the counts by 2**54.
         return np.full(np.shape(ones), 0.5)
     numerator = ones + alpha
-    denominator = np.broadcast_to(trials + 2.0 * alpha, numerator.shape)
+    denominator = trials + 2.0 * alpha  # broadcasts against the numerator
     empty = denominator <= 0
+    if not empty.any():  # np.errstate costs more than the division here
+        return clip_means(numerator / denominator)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = numerator / denominator
     means = np.where(empty, previous, means)
@@ -316,6 +321,8 @@ def smoothed_means(ones, trials):
 
 def safe_log(weights):
     """``log(weights)`` with ``log(0) = -inf`` and no warning."""
+    if weights.min() > 0:  # np.errstate costs more than the log of K weights
+        return np.log(weights)
     with np.errstate(divide="ignore"):
         return np.log(weights)
 

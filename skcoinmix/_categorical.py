@@ -109,6 +109,8 @@ def map_probs(counts, offsets, alpha, previous):
     numerator = counts + alpha
     denominator = per_item_sums(counts, offsets) + sizes * alpha
     empty = denominator <= 0
+    if not empty.any():  # np.errstate costs more than the division here
+        return floor_probs(numerator / denominator, offsets)
     with np.errstate(invalid="ignore", divide="ignore"):
         probs = numerator / denominator
     return floor_probs(np.where(empty, previous, probs), offsets)

@@ -53,6 +53,7 @@ from numbers import Integral, Real
 from time import time
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -69,8 +70,11 @@ from sklearn.utils.validation import check_is_fitted
 from . import _backends
 from ._accelerate import (
     ACCELERATIONS,
-    run_plain,
-    run_squarem,
+    drive,
+    drive_together,
+    plain_steps,
+    squarem_steps,
+    tagged,
     weights_from_vector,
     weights_to_vector,
 )
@@ -96,6 +100,15 @@ __all__ = ["BaseMixtureEM"]
 #: (the coefficients alone are rounded by half of it). Rises below it are
 #: indistinguishable from rounding.
 FLOAT32_RISE = float(np.finfo(np.float32).eps)
+
+#: Whether restarts that run one after another (``n_jobs`` 1) go in lockstep
+#: instead, their E-steps stacked into one kernel call per round (see
+#: ``BaseMixtureEM._run_lockstep``); the tests turn it off for their oracle.
+LOCKSTEP = True
+#: At most this many components (starts x K) are stacked into one kernel
+#: call: its (components, rows) block of responsibilities stays within 8 MiB
+#: a thread (8,192 rows at most).
+MAX_STACKED_COMPONENTS = 128
 
 
 class BaseMixtureEM(
@@ -357,7 +370,6 @@ class BaseMixtureEM(
         seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
 
         start = (self._params_from_attributes(), self.lower_bound_) if warm else None
-        run = delayed(self._run_em)
         n_jobs = self.n_jobs if _backends.restarts_in_parallel(data.X) else 1
         # The per-row terms of the log-likelihood depend on no parameter:
         # added once, not computed at every iteration.
@@ -367,10 +379,8 @@ class BaseMixtureEM(
         if is_staged(n_init, self.n_init_final, self.max_iter):
             best = self._staged_restarts(data, checked, constant, seeds, n_jobs)
         else:
-            runs = Parallel(n_jobs=n_jobs)(
-                run(data, checked, constant, init, seed, start)
-                for init, seed in enumerate(seeds)
-            )
+            jobs = [(self, init, seed, start) for init, seed in enumerate(seeds)]
+            runs = self._run_starts(data, checked, constant, jobs, n_jobs)
             # As sklearn.mixture, the last run when there is nothing to
             # compare; else the first of the best, as a sequential loop keeps.
             best = runs[-1] if self.max_iter == 0 else best_run(runs)
@@ -413,10 +423,8 @@ class BaseMixtureEM(
         its seed: the result does not depend on ``n_jobs``.
         """
         first_stage = limited(self, min(self.initial_stage_iter, self.max_iter))
-        first = Parallel(n_jobs=n_jobs)(
-            delayed(first_stage._run_em)(data, checked, constant, init, seed, None)
-            for init, seed in enumerate(seeds)
-        )
+        jobs = [(first_stage, init, seed, None) for init, seed in enumerate(seeds)]
+        first = self._run_starts(data, checked, constant, jobs, n_jobs)
         kept = survivors([run["lower_bound"] for run in first], self.n_init_final)
         # A run that converged, or used up max_iter, is complete already.
         resumed = [
@@ -426,17 +434,16 @@ class BaseMixtureEM(
         ]
         if self.verbose >= 1:
             print(f"Final stage: initializations {kept} continue.")
-        rest = Parallel(n_jobs=n_jobs)(
-            delayed(limited(self, self.max_iter - first[init]["n_iter"])._run_em)(
-                data,
-                checked,
-                constant,
+        jobs = [
+            (
+                limited(self, self.max_iter - first[init]["n_iter"]),
                 init,
                 seeds[init],
                 (first[init]["params"], first[init]["lower_bound"]),
             )
             for init in resumed
-        )
+        ]
+        rest = self._run_starts(data, checked, constant, jobs, n_jobs)
         final = dict(zip(resumed, rest, strict=True))
         return best_run(
             joined_run(first[init], final[init]) if init in final else first[init]
@@ -483,6 +490,31 @@ class BaseMixtureEM(
                     "new estimator for partial_fit)."
                 )
 
+    def _run_starts(self, data, checked, constant, jobs, n_jobs):
+        """The run record of each job ``(estimator, init, seed, start)``, in order.
+
+        The jobs' estimators are ``self`` or copies of it with another
+        ``max_iter`` (:func:`~._restarts.limited`). Runs that would go one
+        after another (``n_jobs`` 1) on dense data go in lockstep
+        (:meth:`_run_lockstep`); else each runs alone, ``n_jobs`` at a time.
+        Lockstep changes no bit of any run, so the result never depends on
+        the choice. It is off with verbose output, whose messages would
+        interleave.
+        """
+        lockstep = (
+            LOCKSTEP
+            and len(jobs) > 1
+            and not self.verbose
+            and _backends.stacks_models(data.X)
+            and effective_n_jobs(n_jobs) == 1
+        )
+        if lockstep:
+            return self._run_lockstep(data, checked, constant, jobs)
+        return Parallel(n_jobs=n_jobs)(
+            delayed(estimator._run_em)(data, checked, constant, init, seed, start)
+            for estimator, init, seed, start in jobs
+        )
+
     def _run_em(self, data, checked, constant, init, seed, start):
         """One EM run from restart ``init``'s seed, or from ``start`` (warm).
 
@@ -491,88 +523,125 @@ class BaseMixtureEM(
         sample weights (:class:`~skcoinmix._validation.ScaledWeights`),
         ``constant`` the weighted total of the per-row terms.
         """
-        sample_weight = checked.weights
+        step_weight = unit_weights_as_none(checked.weights)
+
+        def update(request):
+            params, dtype = request
+            return self._em_update(data, step_weight, checked, constant, params, dtype)
+
+        return drive(self._em_steps(data, checked, init, seed, start), update)
+
+    def _run_lockstep(self, data, checked, constant, jobs):
+        """The jobs of :meth:`_run_starts` in lockstep: one stacked E-step a round.
+
+        Each run is the coroutine :meth:`_em_steps`; every round evaluates
+        the pending parameters of all runs still going, grouped by compute
+        dtype, in one kernel call (:meth:`_em_update_many`). A run sees the
+        evaluations it would see alone, up to the rounding of a product of
+        stacked coefficients.
+        """
+        step_weight = unit_weights_as_none(checked.weights)
+        coroutines = [
+            estimator._em_steps(data, checked, init, seed, start)
+            for estimator, init, seed, start in jobs
+        ]
+
+        def update_many(requests):
+            results = [None] * len(requests)
+            for dtype in {dtype for _, dtype in requests}:
+                chosen = [i for i, (_, other) in enumerate(requests) if other == dtype]
+                updates = self._em_update_many(
+                    data,
+                    step_weight,
+                    checked,
+                    constant,
+                    [requests[i][0] for i in chosen],
+                    dtype,
+                )
+                for i, update in zip(chosen, updates, strict=True):
+                    results[i] = update
+            return results
+
+        return drive_together(coroutines, update_many)
+
+    def _em_steps(self, data, checked, init, seed, start):
+        """One EM run as a coroutine: yields ``(params, dtype)``, receives their update.
+
+        ``dtype`` is the kernels' compute dtype for that evaluation (None: the
+        data's). The run record (a dict) is the coroutine's return value; see
+        :func:`~._accelerate.drive`.
+        """
         self._print_verbose_msg_init_beg(init)
         if start is not None:
             params, lower_bound = start
         else:
-            params = self._initialize(data, sample_weight, np.random.RandomState(seed))
+            params = self._initialize(
+                data, checked.weights, np.random.RandomState(seed)
+            )
             lower_bound = -np.inf
-        step_weight = unit_weights_as_none(sample_weight)
-
-        def update_in(dtype):
-            def update(params):
-                return self._em_update(
-                    data, step_weight, checked, constant, params, dtype
-                )
-
-            return update
-
         if self.accelerate == "squarem":
             loop = partial(
-                run_squarem,
-                to_vector=self._params_to_vector,
-                from_vector=self._params_from_vector,
+                squarem_steps, self._params_to_vector, self._params_from_vector
             )
         else:
-            loop = run_plain
+            loop = plain_steps
         tol = self.tol
 
         def converged(bound, change):
             return abs(change) < tol
 
-        report = self._print_verbose_msg_iter_end
         if self.mixed_precision and self.max_iter > 2 and has_float32_path(data.X):
-            run = self._run_mixed_precision(
-                loop, update_in, params, lower_bound, converged
+            run = yield from self._mixed_precision_steps(
+                loop, params, lower_bound, converged
             )
         else:
-            run = loop(
-                update=update_in(None),
+            steps = loop(
                 params=params,
                 start_bound=lower_bound,
                 max_iter=self.max_iter,
                 converged=converged,
-                report=report,
+                report=self._print_verbose_msg_iter_end,
             )
+            run = yield from tagged(steps, None)
         if self.max_iter > 0:
             self._print_verbose_msg_init_end(run["lower_bound"], run["converged"])
         return run
 
-    def _run_mixed_precision(self, loop, update_in, params, lower_bound, converged):
+    def _mixed_precision_steps(self, loop, params, lower_bound, converged):
         """``loop`` in float32 until the bound stops rising beyond round-off, then float64.
 
         The float32 phase ends at the first update whose bound rises by less
         than ``max(tol, FLOAT32_RISE * |bound|)`` (a fall included), or when
         only two evaluations of ``max_iter`` are left: the float64 phase
-        always runs, and gives every recorded bound.
+        always runs, and gives every recorded bound. A coroutine, as
+        :meth:`_em_steps`.
         """
         tol = self.tol
 
         def float32_done(bound, change):
             return change < max(tol, FLOAT32_RISE * abs(bound))
 
-        first = loop(
-            update=update_in(np.float32),
+        first_steps = loop(
             params=params,
             start_bound=lower_bound,
             max_iter=self.max_iter - 2,
             converged=float32_done,
             report=self._print_verbose_msg_iter_end,
         )
+        first = yield from tagged(first_steps, np.float32)
         offset = first["n_iter"]
 
         def report(n_iter, change):
             self._print_verbose_msg_iter_end(offset + n_iter, change)
 
-        second = loop(
-            update=update_in(np.float64),
+        second_steps = loop(
             params=first["params"],
             start_bound=-np.inf,
             max_iter=self.max_iter - offset,
             converged=converged,
             report=report,
         )
+        second = yield from tagged(second_steps, np.float64)
         return dict(second, n_iter=offset + second["n_iter"])
 
     def _em_update(self, data, step_weight, checked, constant, params, dtype=None):
@@ -585,6 +654,46 @@ class BaseMixtureEM(
         the rescaled weights.
         """
         log_likelihood, stats = self._e_step(data, step_weight, params, dtype)
+        return self._bound_and_update(log_likelihood, stats, params, checked, constant)
+
+    def _em_update_many(
+        self, data, step_weight, checked, constant, params_list, dtype=None
+    ):
+        """:meth:`_em_update` at each of ``params_list``, with one stacked E-step."""
+        natural = [
+            self._natural_params(data.encoding, params) for params in params_list
+        ]
+        coefs = tuple(
+            np.concatenate(views)
+            for views in zip(*(coefs for coefs, _ in natural), strict=True)
+        )
+        intercept = np.concatenate([intercept for _, intercept in natural])
+        log_likelihoods, resp_sums, sums = backend_for(data.X).e_step_stacked(
+            data.X,
+            data.encoding,
+            coefs,
+            intercept,
+            step_weight,
+            len(params_list),
+            dtype,
+        )
+        return [
+            self._bound_and_update(
+                float(log_likelihood),
+                self._sufficient_stats(
+                    data.encoding, resp_sum, [total[model] for total in sums]
+                ),
+                params,
+                checked,
+                constant,
+            )
+            for model, (log_likelihood, resp_sum, params) in enumerate(
+                zip(log_likelihoods, resp_sums, params_list, strict=True)
+            )
+        ]
+
+    def _bound_and_update(self, log_likelihood, stats, params, checked, constant):
+        """The lower bound at ``params`` and their M-step, from their E-step."""
         log_likelihood += constant
         total_weight = checked.total
         log_prior = scaled_log_prior(

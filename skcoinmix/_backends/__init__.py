@@ -47,6 +47,7 @@ __all__ = [
     "restarts_in_parallel",
     "row_term_total",
     "sample_rows",
+    "stacks_models",
     "scan",
     "unit_weights_as_none",
     "unobserved_columns",
@@ -347,6 +348,11 @@ def responsibilities(log_resp):
         return np.exp(log_resp)
     exp_shifted(log_resp)  # log-responsibilities are <= 0
     return log_resp
+
+
+def stacks_models(X):
+    """Whether the kernels for ``X`` evaluate stacked models (``e_step_stacked``): dense only."""
+    return backend_for(X) is dense
 
 
 def restarts_in_parallel(X):

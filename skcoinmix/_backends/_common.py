@@ -353,7 +353,7 @@ def exp_shifted(shifted):
         Overwritten with its ``exp``.
     """
     if shifted.dtype == np.float64 and shifted.size:
-        longer = int(np.argmax(shifted.shape))
+        longer = max(range(shifted.ndim), key=shifted.shape.__getitem__)
         sample = shifted[(slice(None),) * longer + (slice(EXP_SAMPLE),)]
         if sample.min() < EXP_UNDERFLOW:
             np.putmask(shifted, shifted < EXP_UNDERFLOW, -np.inf)
@@ -364,25 +364,25 @@ def exp_shifted(shifted):
 def normalize(joint):
     """In place: joint log-probabilities -> responsibilities; returns log p(x_i).
 
-    Components run along the first axis, so that every reduction over them is
-    a fast element-wise operation between contiguous rows.
+    Components run along the second-to-last axis, so that every reduction
+    over them is a fast element-wise operation between contiguous rows.
 
     Parameters
     ----------
-    joint : ndarray of shape (K, rows)
-        ``log p(x_i | k) + log w_k``, overwritten with ``p(k | x_i)``. Entries
-        may be ``-inf`` (a component of weight 0) if each column has a finite
-        one.
+    joint : ndarray of shape (K, rows) or (S, K, rows)
+        ``log p(x_i | k) + log w_k`` (of ``S`` models), overwritten with
+        ``p(k | x_i)``. Entries may be ``-inf`` (a component of weight 0) if
+        each column has a finite one.
 
     Returns
     -------
-    log_prob_norm : ndarray of shape (rows,), float64
+    log_prob_norm : ndarray of shape (rows,) or (S, rows), float64
     """
-    col_max = joint.max(axis=0)
-    joint -= col_max
+    col_max = joint.max(axis=-2)
+    joint -= col_max[..., np.newaxis, :]
     exp_shifted(joint)
-    col_sum = joint.sum(axis=0)
-    joint /= col_sum
+    col_sum = joint.sum(axis=-2)
+    joint /= col_sum[..., np.newaxis, :]
     # log(col_sum) is in [0, log K]: in the compute dtype, its rounding error
     # stays below that of col_max.
     np.log(col_sum, out=col_sum)

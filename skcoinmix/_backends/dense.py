@@ -33,7 +33,7 @@ from ._common import (
     run_blocks,
 )
 
-__all__ = ["e_step", "log_resp", "weighted_sums"]
+__all__ = ["e_step", "e_step_stacked", "log_resp", "weighted_sums"]
 
 #: Target size in bytes of one block of rows in the compute dtype: small
 #: enough that the second product finds the block in cache (two threads' blocks
@@ -50,7 +50,7 @@ def row_blocks(n_samples, n_features, dtype, block_bytes=None):
     """``(start, stop)`` row ranges of about ``block_bytes`` (:data:`BLOCK_BYTES`) each."""
     block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     step = block_bytes // max(1, n_features * np.dtype(dtype).itemsize)
-    step = int(np.clip(step, MIN_BLOCK_ROWS, MAX_BLOCK_ROWS))
+    step = min(max(step, MIN_BLOCK_ROWS), MAX_BLOCK_ROWS)
     return [
         (start, min(start + step, n_samples)) for start in range(0, n_samples, step)
     ]
@@ -81,20 +81,28 @@ class _Scratch:
         buffers = [buffer[: stop - start] for buffer in self.buffers]
         return raw, self.encoding.encode(raw, buffers)
 
-    def joint_log_prob(self, views, coefs, intercept):
-        """``sum_v coefs[v] @ views[v].T + intercept``, components first: (K, rows)."""
+    def joint_log_prob(self, views, coefs, intercept, models):
+        """``sum_v coefs[v] @ views[v].T + intercept``, components first: (S K, rows).
+
+        ``models`` are the row slices of the stacked models' coefficients:
+        each model's products are made on its own, so that its result is
+        bitwise what it would be alone (a product's rounding may depend on
+        the number of rows multiplied).
+        """
         rows = views[0].shape[0]
         joint = self.joint[: self.n_components * rows].reshape(self.n_components, rows)
-        if self.rows_first is None:
-            np.matmul(coefs[0], views[0].T, out=joint)
-            for coef, view in zip(coefs[1:], views[1:], strict=True):
-                joint += coef @ view.T
-        else:
-            rows_first = self.rows_first[:rows]
-            np.matmul(views[0], coefs[0].T, out=rows_first)
-            for coef, view in zip(coefs[1:], views[1:], strict=True):
-                rows_first += view @ coef.T
-            np.copyto(joint, rows_first.T)
+        for model in models:
+            if self.rows_first is None:
+                np.matmul(coefs[0][model], views[0].T, out=joint[model])
+                for coef, view in zip(coefs[1:], views[1:], strict=True):
+                    joint[model] += coef[model] @ view.T
+            else:
+                size = rows * (model.stop - model.start)
+                rows_first = self.rows_first.reshape(-1)[:size].reshape(rows, -1)
+                np.matmul(views[0], coefs[0][model].T, out=rows_first)
+                for coef, view in zip(coefs[1:], views[1:], strict=True):
+                    rows_first += view @ coef[model].T
+                np.copyto(joint[model], rows_first.T)
         joint += intercept[:, np.newaxis]
         return joint
 
@@ -169,8 +177,43 @@ def e_step(X, encoding, coefs, intercept, sample_weight, dtype=None):
     sums : list of ``V`` ndarrays of shape (K, D), float64
         ``sum_i w_i r_ik view_v(x_i)``.
     """
+    log_likelihood, resp_sum, sums = e_step_stacked(
+        X, encoding, coefs, intercept, sample_weight, 1, dtype
+    )
+    return float(log_likelihood[0]), resp_sum[0], [total[0] for total in sums]
+
+
+def e_step_stacked(X, encoding, coefs, intercept, sample_weight, n_models, dtype=None):
+    """The E-steps of ``n_models`` mixtures of one family and ``K`` components at once.
+
+    Their coefficients are stacked, so that each block of rows is encoded
+    once and multiplied once for all of them: on small data, where an
+    E-step costs mostly its fixed overheads, ``S`` models cost little more
+    than one (restarts run in lockstep, :func:`skcoinmix._accelerate.drive_together`).
+
+    Parameters
+    ----------
+    X, encoding, sample_weight, dtype
+        As in :func:`e_step`.
+
+    coefs : tuple of ``V`` ndarrays of shape (S K, D)
+        Model ``s`` has rows ``s K : (s + 1) K``.
+
+    intercept : ndarray of shape (S K,)
+
+    n_models : int
+        ``S``.
+
+    Returns
+    -------
+    log_likelihood : ndarray of shape (S,), float64
+    resp_sum : ndarray of shape (S, K), float64
+    sums : list of ``V`` ndarrays of shape (S, K, D), float64
+        Each model's, as :func:`e_step` returns them.
+    """
     coefs, intercept = as_compute_dtype(X, coefs, intercept, dtype)
-    n_components, n_columns = coefs[0].shape
+    n_stacked, n_columns = coefs[0].shape
+    n_components = n_stacked // n_models
     unit_weights = sample_weight is None or bool(np.all(sample_weight == 1.0))
     # Frequency weights matter relative to one another. float32
     # responsibilities are weighted by w_i / max(w) and the sums scaled back in
@@ -179,36 +222,54 @@ def e_step(X, encoding, coefs, intercept, sample_weight, dtype=None):
     if not unit_weights and coefs[0].dtype == np.float32:
         scale = float(sample_weight.max()) or 1.0
 
+    models = [
+        slice(first, first + n_components)
+        for first in range(0, n_stacked, n_components)
+    ]
+
     def make_state():
         return {
-            "log_likelihood": 0.0,
-            "resp_sum": np.zeros(n_components),
-            "sums": [np.zeros((n_components, n_columns)) for _ in coefs],
+            "log_likelihood": np.zeros(n_models),
+            "resp_sum": np.zeros(n_stacked),
+            "sums": [np.zeros((n_stacked, n_columns)) for _ in coefs],
         }
 
     def work(scratch, state, raw, views, start, stop):
-        resp = scratch.joint_log_prob(views, coefs, intercept)
-        log_prob_norm = normalize(resp)
+        # Model by model where a stacked operation might round differently
+        # (products, dot products): each model's E-step is bitwise its own.
+        resp = scratch.joint_log_prob(views, coefs, intercept, models)
+        log_prob_norm = normalize(resp.reshape(n_models, n_components, -1))
+        log_likelihood = state["log_likelihood"]
         if unit_weights:
-            state["log_likelihood"] += float(log_prob_norm.sum())
+            for index in range(n_models):
+                log_likelihood[index] += float(log_prob_norm[index].sum())
         else:
             weights = sample_weight[start:stop]
-            state["log_likelihood"] += float(weights @ log_prob_norm)
+            for index in range(n_models):
+                log_likelihood[index] += float(weights @ log_prob_norm[index])
             resp *= weights if scale == 1.0 else weights / scale
         # In the compute dtype: a float32 sum over one block is as accurate
         # as the float32 product below, and the totals are float64.
         state["resp_sum"] += resp.sum(axis=1)
         for total, view in zip(state["sums"], views, strict=True):
-            total += resp @ view
+            for model in models:
+                total[model] += resp[model] @ view
 
-    states = _blocked(X, encoding, n_components, work, make_state, coefs[0].dtype)
+    states = _blocked(X, encoding, n_stacked, work, make_state, coefs[0].dtype)
     sums = [
         sum(sums) for sums in zip(*(state["sums"] for state in states), strict=True)
     ]
     return (
         sum(state["log_likelihood"] for state in states),
-        sum(state["resp_sum"] for state in states) * scale,
-        [total * scale for total in sums] if scale != 1.0 else sums,
+        (sum(state["resp_sum"] for state in states) * scale).reshape(
+            n_models, n_components
+        ),
+        [
+            (total * scale if scale != 1.0 else total).reshape(
+                n_models, n_components, n_columns
+            )
+            for total in sums
+        ],
     )
 
 
@@ -236,8 +297,10 @@ def log_resp(X, encoding, coefs, intercept):
     log_prob_norm = np.empty(X.shape[0])
     out = np.empty((X.shape[0], n_components))
 
+    models = [slice(0, n_components)]
+
     def work(scratch, _, raw, views, start, stop):
-        joint = scratch.joint_log_prob(views, coefs, intercept)
+        joint = scratch.joint_log_prob(views, coefs, intercept, models)
         log_prob_norm[start:stop] = log_normalize(joint)
         out[start:stop] = joint.T
         row_term = encoding.row_term(raw)
