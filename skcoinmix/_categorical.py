@@ -231,14 +231,16 @@ class OneHotEncoding:
 
     n_views = 1
     has_row_term = False
-    #: One-hot blocks of 1 MiB (the kernels' default is 4 MiB): the one-hot
+    #: One-hot blocks of 2 MiB (the kernels' default is 4 MiB): the one-hot
     #: rows are several times wider than their codes, and each kernel thread
     #: holds a block of them with its temporaries (about 3.3 times the block
     #: in all, measured). With 4 MiB two threads added 14 MB to a fit of
-    #: 1,000,000 x 20 uint8 codes (20 MB), with 1 MiB 4 MB; the E-step's
-    #: time was the same within the noise of a shared machine (5 classes,
-    #: 100 categories, 0.67-0.77 s against 0.73-0.76 s).
-    block_bytes = 1 << 20
+    #: 1,000,000 x 20 uint8 codes (20 MB), with 1 MiB 4 MB, with 2 MiB 7 MB
+    #: (peak 1.35 times the codes). Each block costs a dozen Python calls
+    #: besides its arithmetic: at 100,000 x 20 items x 5 categories, K = 5,
+    #: an E-step on two threads took 0.89 times as long with 2 MiB blocks as
+    #: with 1 MiB (the two timed alternately in one process, 25 times each).
+    block_bytes = 1 << 21
 
     def n_columns(self, n_features):
         return int(self.offsets[-1])
