@@ -489,6 +489,10 @@ class BernoulliMixtureEM(ProbabilityHooks, BaseMixtureEM):
         cores are not oversubscribed. With joblib's dask backend the restarts
         spread over a cluster. On a dask array ``X`` the restarts run one
         after another: each iteration is spread over the array's chunks.
+        Restarts that run one after another on dense data (``n_jobs`` 1) go
+        in lockstep: each round evaluates all starts in one kernel call, each
+        start bitwise what it is alone (see the user guide, "Restarts in
+        lockstep").
 
     learning_decay : float in (0.5, 1], default=0.6
         The exponent ``kappa`` of :meth:`partial_fit`'s step sizes

@@ -380,7 +380,9 @@ class BinomialMixtureEM(ProbabilityHooks, BaseMixtureEM):
         The number of iterations between two printed messages.
 
     n_jobs : int, default=None
-        The number of ``n_init`` restarts run in parallel through joblib.
+        The number of ``n_init`` restarts run in parallel through joblib;
+        with 1, on dense data, they run in lockstep; as in
+        :class:`BernoulliMixtureEM`.
 
     learning_decay : float in (0.5, 1], default=0.6
         The exponent of :meth:`partial_fit`'s step sizes.

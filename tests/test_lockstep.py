@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _reference import random_problem
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
@@ -24,10 +25,9 @@ from skcoinmix._bernoulli import BinaryEncoding
 from skcoinmix._categorical import OneHotEncoding
 
 
-def planted_binary(rng, n=120, d=6, K=3):
-    prototypes = rng.uniform(0.1, 0.9, size=(K, d))
-    labels = rng.integers(K, size=n)
-    return (rng.uniform(size=(n, d)) < prototypes[labels]).astype(np.uint8)
+def planted_binary(rng, n=120, d=6):
+    """uint8 0/1 rows of a random mixture of three components."""
+    return random_problem(rng, n, d)[0].astype(np.uint8)
 
 
 def model_and_data(name, rng):
