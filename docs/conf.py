@@ -132,6 +132,8 @@ BENCHMARK_INCLUDE = DOCS / "generated" / "benchmark_results.inc"
 BENCHMARK_INCLUDES = {
     "results": BENCHMARK_INCLUDE,
     "categorical-results": DOCS / "generated" / "benchmark_categorical_results.inc",
+    "time_to_solution": DOCS / "generated" / "benchmark_time_to_solution.inc",
+    "mixed_precision": DOCS / "generated" / "benchmark_mixed_precision.inc",
 }
 
 

@@ -250,7 +250,10 @@ def map_means(ones, trials, alpha, previous):
     denominator = trials + 2.0 * alpha  # broadcasts against the numerator
     empty = denominator <= 0
     if not empty.any():  # np.errstate costs more than the division here
-        return clip_means(numerator / denominator)
+        # C order, as np.where gives below: the sums may come transposed
+        # (sparse kernels), and the layout of the parameters decides how
+        # the next products round.
+        return clip_means(np.divide(numerator, denominator, order="C"))
     with np.errstate(invalid="ignore", divide="ignore"):
         means = numerator / denominator
     means = np.where(empty, previous, means)

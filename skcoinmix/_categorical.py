@@ -110,7 +110,9 @@ def map_probs(counts, offsets, alpha, previous):
     denominator = per_item_sums(counts, offsets) + sizes * alpha
     empty = denominator <= 0
     if not empty.any():  # np.errstate costs more than the division here
-        return floor_probs(numerator / denominator, offsets)
+        # C order, as np.where gives below (the layout of the parameters
+        # decides how the next products round).
+        return floor_probs(np.divide(numerator, denominator, order="C"), offsets)
     with np.errstate(invalid="ignore", divide="ignore"):
         probs = numerator / denominator
     return floor_probs(np.where(empty, previous, probs), offsets)

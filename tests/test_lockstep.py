@@ -241,3 +241,21 @@ def test_drive_together_gives_each_coroutine_its_own_evaluations():
     assert rounds[0] == 3
     assert rounds == sorted(rounds, reverse=True)
     assert len(rounds) == max(run["n_iter"] for run in alone)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+def test_m_steps_return_c_ordered_parameters_from_transposed_sums(rng, alpha):
+    # Sparse kernels may return their sums transposed (F order). The layout
+    # of the parameters decides how the next products round, so the M-steps
+    # return C order whatever the sums' layout: a warm-started update then
+    # equals the update of an uninterrupted fit to the bit.
+    from skcoinmix._bernoulli import map_means
+    from skcoinmix._categorical import item_offsets, map_probs
+
+    ones = np.asfortranarray(rng.uniform(1, 5, size=(3, 4)))
+    trials = ones + np.asfortranarray(rng.uniform(1, 5, size=(3, 4)))
+    means = map_means(ones, trials, alpha, np.full((3, 4), 0.5))
+    assert means.flags.c_contiguous
+    offsets = item_offsets([2, 2])
+    probs = map_probs(ones, offsets, alpha, np.full((3, 4), 0.5))
+    assert probs.flags.c_contiguous
