@@ -21,6 +21,7 @@ benchmarks/README.md (section "Time to solution").
 """
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -420,6 +421,16 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def load_note():
+    """A warning when the machine was busy: a load average above its CPUs."""
+    if os.getloadavg()[0] <= (os.cpu_count() or 1):
+        return ""
+    return (
+        " **Noisy figures: measured on a shared machine under load; to be "
+        "rerun on an idle one.**"
+    )
+
+
 def body(args, results, n_cases):
     done = len({result.case for result in results})
     partial = "" if done == n_cases else f" **Partial: {done} of {n_cases} cases.**"
@@ -429,9 +440,9 @@ def body(args, results, n_cases):
             f"log-likelihood (or {RELATIVE_TOL:g} of its magnitude where "
             "larger), wall-clock seconds of the whole fit (median of "
             f"{args.repeats}). The target: skcoinmix >= {TARGET_RATIO:g}x "
-            f"faster than each peer, reaching the peer's maximum - {MAX_GAP:g}. "
-            "**Noisy figures: measured on a shared machine under load; to be "
-            "rerun on an idle one.**" + partial,
+            f"faster than each peer, reaching the peer's maximum - {MAX_GAP:g}."
+            + load_note()
+            + partial,
             table(results),
         ]
     )

@@ -233,16 +233,17 @@ class OneHotEncoding:
 
     n_views = 1
     has_row_term = False
-    #: One-hot blocks of 2 MiB (the kernels' default is 4 MiB): the one-hot
-    #: rows are several times wider than their codes, and each kernel thread
-    #: holds a block of them with its temporaries (about 3.3 times the block
-    #: in all, measured). With 4 MiB two threads added 14 MB to a fit of
-    #: 1,000,000 x 20 uint8 codes (20 MB), with 1 MiB 4 MB, with 2 MiB 7 MB
-    #: (peak 1.35 times the codes). Each block costs a dozen Python calls
-    #: besides its arithmetic: at 100,000 x 20 items x 5 categories, K = 5,
-    #: an E-step on two threads took 0.89 times as long with 2 MiB blocks as
-    #: with 1 MiB (the two timed alternately in one process, 25 times each).
-    block_bytes = 1 << 21
+    #: One-hot blocks of 4 MiB, the kernels' default, though the one-hot rows
+    #: are several times wider than their codes and each kernel thread holds
+    #: a block of them with its temporaries (about 3.3 times the block in
+    #: all): 1,000,000 x 20 uint8 codes (20 MB), K = 5, peak 1.66 times the
+    #: codes (1.36 with 2 MiB blocks, 1.21 with 1 MiB; target 2). Each block
+    #: costs a dozen Python calls besides its arithmetic, and the products
+    #: are cheap at D = 100, K = 5: an iteration at 100,000 x 20 x 5 took
+    #: 0.0186-0.0206 s with 4 MiB blocks, 0.0216-0.0219 s with 2 MiB and
+    #: 0.0306 s with 1 MiB (benchmarks/run.py --only categorical, runs
+    #: alternating on one idle 2-core machine).
+    block_bytes = 1 << 22
 
     def n_columns(self, n_features):
         return int(self.offsets[-1])
