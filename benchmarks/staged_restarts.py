@@ -6,12 +6,13 @@ Usage, from the repository root::
         [--seeds S ...] [--best-of N] [--variants FxI ...] [--write-readme]
         [--cache PATH | --no-cache]
 
-For every binary latent class data set in ``../shared/data`` and every K,
-the best known log-likelihood is the best of ``--best-of`` (200) plain EM
-starts (fitted on the distinct response patterns with their counts as
-weights: the same likelihood, a fraction of the cost) and of every fit below.
-Then, for each seed, ``BernoulliMixtureEM(n_init=20, init_params="random",
-tol=1e-10 / N)`` is fitted on the rows as a user would, once running every
+For every latent class data set in ``../shared/data`` (the binary ones with
+``BernoulliMixtureEM``, gss82 and election with ``CategoricalMixtureEM``) and
+every K, the best known log-likelihood is the best of ``--best-of`` (200)
+plain EM starts (fitted on the distinct response patterns with their counts
+as weights: the same likelihood, a fraction of the cost) and of every fit
+below. Then, for each seed, the model with ``n_init=20,
+init_params="random", tol=1e-10 / N`` is fitted on the rows as a user would, once running every
 start to convergence ("plain") and once per staged variant ``FxI``
 (``n_init_final=F, initial_stage_iter=I``); with the same ``random_state``
 all variants draw the same 20 starts. A fit *hits* when its total
@@ -39,13 +40,14 @@ import pandas as pd
 from _sections import generated_block, write_section
 from sklearn.exceptions import ConvergenceWarning
 
-from skcoinmix import BernoulliMixtureEM
+from skcoinmix import BernoulliMixtureEM, CategoricalMixtureEM
 
 README = Path(__file__).with_name("README.md")
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
-#: The binary latent class data sets of ../shared/data (see its README), the
-#: quickest to fit first: a run cut short still covers the most.
+#: The latent class data sets of ../shared/data (see its README): the binary
+#: ones, the quickest to fit first (a run cut short still covers the most),
+#: then the polytomous ones.
 DATASETS = (
     "carcinoma",
     "pleural_thickening",
@@ -60,7 +62,17 @@ DATASETS = (
     "stouffer_toby_values",
     "alzheimer",
     "lsat6",
+    "gss82",
+    "election",
 )
+#: The polytomous ones, fitted with CategoricalMixtureEM.
+POLYTOMOUS = ("gss82", "election")
+#: election's items about the two candidates (MORALG ... INTELB).
+ELECTION_ITEMS = [
+    f"{trait}{candidate}"
+    for candidate in "GB"
+    for trait in ("MORAL", "CARES", "KNOW", "LEAD", "DISHON", "INTEL")
+]
 #: Tolerance on the total log-likelihood, as published LCA results need.
 TOTAL_TOL = 1e-10
 #: Enough for every run here to converge (the slowest take ~20,000 updates).
@@ -123,14 +135,24 @@ class FitCache:
 
 
 def load(name):
-    """The 0/1 rows of ``name``.csv as uint8."""
-    return pd.read_csv(DATA / f"{name}.csv").to_numpy(dtype=np.uint8)
+    """``(X, estimator class)``: the rows of ``name``.csv.
+
+    Binary sets as uint8 0/1 for BernoulliMixtureEM; the polytomous ones as
+    their integer codes for CategoricalMixtureEM (election: the 12 candidate
+    items, complete cases, as in time_to_solution.py).
+    """
+    frame = pd.read_csv(DATA / f"{name}.csv")
+    if name not in POLYTOMOUS:
+        return frame.to_numpy(dtype=np.uint8), BernoulliMixtureEM
+    if name == "election":
+        frame = frame[ELECTION_ITEMS].dropna()
+    return frame.to_numpy(dtype=np.int64), CategoricalMixtureEM
 
 
-def fit_total(X, n_components, seed, sample_weight=None, **params):
-    """``(total log-likelihood, seconds, n_iter_)`` of one fit."""
+def fit_total(X, model, n_components, seed, sample_weight=None, **params):
+    """``(total log-likelihood, seconds, n_iter_, converged_)`` of one fit of ``model``."""
     n = X.shape[0] if sample_weight is None else sample_weight.sum()
-    model = BernoulliMixtureEM(
+    model = model(
         n_components=n_components,
         init_params="random",
         tol=TOTAL_TOL / n,
@@ -148,11 +170,12 @@ def fit_total(X, n_components, seed, sample_weight=None, **params):
     return float(total), seconds, int(model.n_iter_), bool(model.converged_)
 
 
-def best_known(X, n_components, best_of):
+def best_known(X, model, n_components, best_of):
     """The best of ``best_of`` plain starts, fitted on the distinct patterns."""
     patterns, counts = np.unique(X, axis=0, return_counts=True)
     total, *_ = fit_total(
         patterns,
+        model,
         n_components,
         seed=12345,
         sample_weight=counts.astype(np.float64),
@@ -173,13 +196,14 @@ def run(args, log, report=lambda labels, rows: None):
     params = {"plain": {}} | {label: variant_params(label) for label in args.variants}
     rows = []
     for name in args.datasets:
-        X = load(name)
+        X, model = load(name)
         for K in args.ks:
             started = time.perf_counter()
             reference = cache.get(
                 f"{name} K={K} best of {args.best_of}",
                 best_known,
                 X,
+                model,
                 K,
                 args.best_of,
             )
@@ -191,6 +215,7 @@ def run(args, log, report=lambda labels, rows: None):
                             f"{name} K={K} seed={seed} {label}",
                             fit_total,
                             X,
+                            model,
                             K,
                             seed,
                             n_init=N_INIT,
