@@ -197,6 +197,21 @@ def _option_values(model, name):
     return values
 
 
+def timed_fit(model, X):
+    """``(seconds, maximum total log-likelihood, n_iter_, converged_)`` of ``model.fit(X)``.
+
+    skcoinmix's and StepMix's estimators alike (their ``score`` is the mean
+    log-likelihood per row).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        started = time.perf_counter()
+        model.fit(X)
+        seconds = time.perf_counter() - started
+    maximum = model.score(X) * X.shape[0]
+    return seconds, maximum, model.n_iter_, model.converged_
+
+
 def fit_skcoinmix(case, tol_total, params):
     model = skcoinmix_model(
         case,
@@ -206,13 +221,7 @@ def fit_skcoinmix(case, tol_total, params):
         random_state=0,
         **params,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        started = time.perf_counter()
-        model.fit(case.X)
-        seconds = time.perf_counter() - started
-    maximum = model.score(case.X) * case.X.shape[0]
-    return seconds, maximum, model.n_iter_, model.converged_
+    return timed_fit(model, case.X)
 
 
 def fit_stepmix(case, tol_total):
@@ -235,13 +244,7 @@ def fit_stepmix(case, tol_total):
         verbose=0,
         random_state=0,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        started = time.perf_counter()
-        model.fit(case.X)
-        seconds = time.perf_counter() - started
-    maximum = model.score(case.X) * case.X.shape[0]
-    return seconds, maximum, model.n_iter_, model.converged_
+    return timed_fit(model, case.X)
 
 
 POLCA_SCRIPT = """
